@@ -1,0 +1,21 @@
+pub mod cancel_job;
+pub mod close_node;
+pub mod initialize;
+pub mod post_job;
+pub mod register_node;
+pub mod request_unstake;
+pub mod stake;
+pub mod update_node;
+pub mod update_params;
+pub mod withdraw_stake;
+
+pub use cancel_job::*;
+pub use close_node::*;
+pub use initialize::*;
+pub use post_job::*;
+pub use register_node::*;
+pub use request_unstake::*;
+pub use stake::*;
+pub use update_node::*;
+pub use update_params::*;
+pub use withdraw_stake::*;

@@ -1,0 +1,150 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token::{Token, TokenAccount};
+
+use crate::constants::*;
+use crate::error::TesseraError;
+use crate::events::JobPosted;
+use crate::state::{Config, InputRef, Job, JobStatus, Requirements};
+use crate::token_transfer::pay_in;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
+pub struct PostJobArgs {
+    /// Client nonce: with the submitter, it makes the job's address.
+    pub nonce: u64,
+    pub kernel_id: u8,
+    pub input: InputRef,
+    pub kernel_params: Vec<u8>,
+    pub work_units: u64,
+    pub replicas: u8,
+    pub reward_per_replica: u64,
+    /// Unix time by which the job must be settled.
+    pub deadline: i64,
+    pub requirements: Requirements,
+}
+
+impl PostJobArgs {
+    fn validate(&self, config: &Config, now: i64) -> Result<()> {
+        let params = &config.params;
+        require!(
+            config.kernel_allowed(self.kernel_id),
+            TesseraError::KernelNotAllowed
+        );
+        require!(
+            !self.input.uri.is_empty() && self.input.uri.len() <= MAX_INPUT_URI_LEN,
+            TesseraError::InvalidInputUri
+        );
+        require!(
+            (1..=MAX_INPUT_BYTES).contains(&self.input.size_bytes),
+            TesseraError::InvalidInputSize
+        );
+        require!(
+            self.kernel_params.len() <= MAX_KERNEL_PARAMS_LEN,
+            TesseraError::KernelParamsTooLong
+        );
+        require!(self.work_units > 0, TesseraError::ZeroWorkUnits);
+        require!(
+            (1..=params.max_replicas).contains(&self.replicas),
+            TesseraError::InvalidReplicas
+        );
+        require!(self.reward_per_replica > 0, TesseraError::ZeroReward);
+        require!(
+            self.requirements.region_mask != 0,
+            TesseraError::EmptyRegionMask
+        );
+        let earliest = now
+            .checked_add(params.min_job_duration_secs())
+            .ok_or(TesseraError::MathOverflow)?;
+        let latest = now
+            .checked_add(i64::from(params.max_job_duration_secs))
+            .ok_or(TesseraError::MathOverflow)?;
+        require!(self.deadline >= earliest, TesseraError::DeadlineTooSoon);
+        require!(self.deadline <= latest, TesseraError::DeadlineTooFar);
+        Ok(())
+    }
+}
+
+#[derive(Accounts)]
+#[instruction(args: PostJobArgs)]
+pub struct PostJob<'info> {
+    /// Funds the escrow and the job account's rent.
+    #[account(mut)]
+    pub submitter: Signer<'info>,
+
+    #[account(seeds = [CONFIG_SEED], bump = config.bump)]
+    pub config: Box<Account<'info, Config>>,
+
+    #[account(
+        init,
+        payer = submitter,
+        space = 8 + Job::INIT_SPACE,
+        seeds = [JOB_SEED, submitter.key().as_ref(), &args.nonce.to_le_bytes()],
+        bump,
+    )]
+    pub job: Box<Account<'info, Job>>,
+
+    /// The submitter's token account the escrow comes from.
+    #[account(
+        mut,
+        constraint = submitter_token.mint == config.mint @ TesseraError::WrongMint,
+    )]
+    pub submitter_token: Box<Account<'info, TokenAccount>>,
+
+    #[account(mut, address = config.escrow_vault @ TesseraError::WrongVault)]
+    pub escrow_vault: Box<Account<'info, TokenAccount>>,
+
+    pub token_program: Program<'info, Token>,
+    pub system_program: Program<'info, System>,
+}
+
+pub(crate) fn handler(ctx: Context<PostJob>, args: PostJobArgs) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    args.validate(&ctx.accounts.config, now)?;
+    let escrow = u64::from(args.replicas)
+        .checked_mul(args.reward_per_replica)
+        .ok_or(TesseraError::MathOverflow)?;
+
+    let accounts = &mut *ctx.accounts;
+    let job = &mut accounts.job;
+    job.version = ACCOUNT_VERSION;
+    job.bump = ctx.bumps.job;
+    job.submitter = accounts.submitter.key();
+    job.nonce = args.nonce;
+    job.kernel_id = args.kernel_id;
+    job.input = args.input;
+    job.kernel_params = args.kernel_params;
+    job.work_units = args.work_units;
+    job.replicas = args.replicas;
+    job.reward_per_replica = args.reward_per_replica;
+    job.escrow = escrow;
+    job.deadline = args.deadline;
+    job.requirements = args.requirements;
+    job.posted_at = now;
+    job.claimed = 0;
+    job.status = JobStatus::Open;
+    job.reserved = [0; 64];
+    job.invariant()?;
+
+    pay_in(
+        &accounts.token_program,
+        &accounts.submitter_token,
+        &accounts.escrow_vault,
+        &accounts.submitter,
+        escrow,
+    )?;
+
+    let job = &accounts.job;
+    emit!(JobPosted {
+        job: job.key(),
+        submitter: job.submitter,
+        nonce: job.nonce,
+        kernel_id: job.kernel_id,
+        input_hash: job.input.hash,
+        work_units: job.work_units,
+        replicas: job.replicas,
+        reward_per_replica: job.reward_per_replica,
+        escrow: job.escrow,
+        deadline: job.deadline,
+        requirements: job.requirements,
+    });
+    Ok(())
+}

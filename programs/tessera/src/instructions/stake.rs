@@ -1,0 +1,67 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token::{Token, TokenAccount};
+
+use crate::constants::*;
+use crate::error::TesseraError;
+use crate::events::Staked;
+use crate::state::{Config, Node};
+use crate::token_transfer::pay_in;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
+pub struct StakeArgs {
+    pub amount: u64,
+}
+
+#[derive(Accounts)]
+pub struct Stake<'info> {
+    pub operator: Signer<'info>,
+
+    #[account(seeds = [CONFIG_SEED], bump = config.bump)]
+    pub config: Box<Account<'info, Config>>,
+
+    #[account(
+        mut,
+        seeds = [NODE_SEED, node.operator.as_ref(), &node.index.to_le_bytes()],
+        bump = node.bump,
+        has_one = operator @ TesseraError::Unauthorized,
+    )]
+    pub node: Box<Account<'info, Node>>,
+
+    /// The operator's token account the stake comes from.
+    #[account(
+        mut,
+        constraint = operator_token.mint == config.mint @ TesseraError::WrongMint,
+    )]
+    pub operator_token: Box<Account<'info, TokenAccount>>,
+
+    #[account(mut, address = config.stake_vault @ TesseraError::WrongVault)]
+    pub stake_vault: Box<Account<'info, TokenAccount>>,
+
+    pub token_program: Program<'info, Token>,
+}
+
+pub(crate) fn handler(ctx: Context<Stake>, args: StakeArgs) -> Result<()> {
+    require!(args.amount > 0, TesseraError::ZeroAmount);
+    let accounts = &mut *ctx.accounts;
+    let node = &mut accounts.node;
+    node.stake = node
+        .stake
+        .checked_add(args.amount)
+        .ok_or(TesseraError::MathOverflow)?;
+    node.invariant()?;
+
+    pay_in(
+        &accounts.token_program,
+        &accounts.operator_token,
+        &accounts.stake_vault,
+        &accounts.operator,
+        args.amount,
+    )?;
+
+    emit!(Staked {
+        node: accounts.node.key(),
+        amount: args.amount,
+        stake: accounts.node.stake,
+    });
+    Ok(())
+}

@@ -1,0 +1,116 @@
+use anchor_lang::prelude::*;
+
+use crate::constants::*;
+use crate::error::TesseraError;
+
+/// The network: who governs it, which mint it uses, where its tokens sit, and its parameters.
+/// Written only by admin instructions, so it is never a hot account.
+#[account]
+#[derive(InitSpace)]
+pub struct Config {
+    /// Layout version ([`ACCOUNT_VERSION`]).
+    pub version: u8,
+    /// Bump of this PDA (`[CONFIG_SEED]`); the config signs vault transfers with it.
+    pub bump: u8,
+    /// The key allowed to change parameters (later: the governance PDA).
+    pub authority: Pubkey,
+    /// The SPL token mint used for stake, escrow and fees.
+    pub mint: Pubkey,
+    /// Token account holding all operator stake (PDA `[STAKE_VAULT_SEED]`).
+    pub stake_vault: Pubkey,
+    /// Token account holding the escrow of every open job (PDA `[ESCROW_VAULT_SEED]`).
+    pub escrow_vault: Pubkey,
+    /// Token account receiving protocol fees and slashed stake (PDA `[TREASURY_SEED]`).
+    pub treasury: Pubkey,
+    /// Bumps of the three vault PDAs, in the order above.
+    pub vault_bumps: [u8; 3],
+    /// Protocol parameters, always within [`Params::validate`]'s bounds.
+    pub params: Params,
+    /// Room for fields added by later versions.
+    pub reserved: [u8; 128],
+}
+
+impl Config {
+    /// Signer seeds of the config PDA.
+    pub fn signer_seeds(&self) -> [&[u8]; 2] {
+        [CONFIG_SEED, std::slice::from_ref(&self.bump)]
+    }
+
+    pub fn invariant(&self) -> Result<()> {
+        self.params.validate()
+    }
+
+    /// Whether `kernel_id` may be used by new jobs.
+    pub fn kernel_allowed(&self, kernel_id: u8) -> bool {
+        kernel_id < KERNEL_ID_COUNT && self.params.allowed_kernels & (1u32 << kernel_id) != 0
+    }
+}
+
+/// Protocol parameters. Every field has bounds, checked at initialization and on every update.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub struct Params {
+    /// Least active stake (token base units) a node needs to claim work.
+    pub min_stake: u64,
+    /// Seconds between `request_unstake` and `withdraw_stake`; stake stays slashable meanwhile.
+    pub unstake_cooldown_secs: i64,
+    /// Share of each paid reward that goes to the treasury, in basis points (≤ 2000).
+    pub protocol_fee_bps: u16,
+    /// Share of a node's stake slashed for a provably wrong result, in basis points.
+    pub slash_bps: u16,
+    /// Share of a node's stake slashed for claiming and never revealing, in basis points.
+    pub no_show_bps: u16,
+    /// Most replicas a job may ask for (≤ 16).
+    pub max_replicas: u8,
+    /// Seconds replicas have to commit their result after the job is fully claimed.
+    pub commit_window_secs: u32,
+    /// Seconds replicas have to reveal after the commit phase ends.
+    pub reveal_window_secs: u32,
+    /// Longest time from posting to deadline.
+    pub max_job_duration_secs: u32,
+    /// Bit mask of kernel ids that new jobs may use (bit `k` = kernel id `k`).
+    pub allowed_kernels: u32,
+}
+
+impl Params {
+    pub fn validate(&self) -> Result<()> {
+        require!(self.min_stake >= 1, TesseraError::MinStakeOutOfBounds);
+        require!(
+            (1..=MAX_UNSTAKE_COOLDOWN_SECS).contains(&self.unstake_cooldown_secs),
+            TesseraError::CooldownOutOfBounds
+        );
+        require!(
+            self.protocol_fee_bps <= MAX_PROTOCOL_FEE_BPS,
+            TesseraError::ProtocolFeeOutOfBounds
+        );
+        require!(
+            (1..=BPS_DENOMINATOR as u16).contains(&self.slash_bps),
+            TesseraError::SlashOutOfBounds
+        );
+        require!(
+            u64::from(self.no_show_bps) <= BPS_DENOMINATOR,
+            TesseraError::NoShowOutOfBounds
+        );
+        require!(
+            (1..=MAX_REPLICAS_CEILING).contains(&self.max_replicas),
+            TesseraError::MaxReplicasOutOfBounds
+        );
+        let window = MIN_PHASE_WINDOW_SECS..=MAX_PHASE_WINDOW_SECS;
+        require!(
+            window.contains(&self.commit_window_secs) && window.contains(&self.reveal_window_secs),
+            TesseraError::PhaseWindowOutOfBounds
+        );
+        let phases = u64::from(self.commit_window_secs) + u64::from(self.reveal_window_secs);
+        require!(
+            u64::from(self.max_job_duration_secs) >= phases
+                && self.max_job_duration_secs <= MAX_JOB_DURATION_CEILING_SECS,
+            TesseraError::JobDurationOutOfBounds
+        );
+        require!(self.allowed_kernels != 0, TesseraError::NoKernelsAllowed);
+        Ok(())
+    }
+
+    /// Seconds a job needs at least between posting and its deadline.
+    pub fn min_job_duration_secs(&self) -> i64 {
+        i64::from(self.commit_window_secs) + i64::from(self.reveal_window_secs)
+    }
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The project's test command.
+#  1. builds the program to SBF (scripts/build-sbf.sh -> target/deploy/tessera.so);
+#  2. runs the workspace's tests with the program native inside the in-process bank;
+#  3. runs the same integration suite again with the program loaded from the .so
+#     (TESSERA_PROGRAM_MODE=sbf): compute units, stack and heap of the real VM.
+# Extra arguments go to both cargo test runs (e.g. --locked, or a test name filter).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export RUST_LOG=${RUST_LOG:-error}
+
+echo "== SBF build" >&2
+scripts/build-sbf.sh
+
+echo "== tests, native program" >&2
+TESSERA_PROGRAM_MODE=native cargo test --workspace "$@"
+
+echo "== integration suite, SBF program (target/deploy/tessera.so)" >&2
+TESSERA_PROGRAM_MODE=sbf cargo test -p tessera-tests "$@"
