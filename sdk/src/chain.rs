@@ -54,7 +54,7 @@ impl ChainError {
 
     /// The custom program error code (Anchor's and ours, 6000+), if an instruction returned one.
     pub fn custom_code(&self) -> Option<u32> {
-        use anchor_lang::solana_program::instruction::InstructionError;
+        use solana_instruction_error::InstructionError;
         match self.transaction_error()? {
             TransactionError::InstructionError(_, InstructionError::Custom(code)) => Some(*code),
             _ => None,
@@ -183,7 +183,7 @@ mod tests {
 
     #[test]
     fn custom_code_extracts_program_errors() {
-        use anchor_lang::solana_program::instruction::InstructionError;
+        use solana_instruction_error::InstructionError;
         let err = ChainError::Transaction {
             error: TransactionError::InstructionError(0, InstructionError::Custom(6001)),
             logs: vec![],

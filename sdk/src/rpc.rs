@@ -151,7 +151,7 @@ impl Chain for RpcChain {
     }
 
     async fn clock(&self) -> Result<Clock, ChainError> {
-        let id = anchor_lang::solana_program::sysvar::clock::ID;
+        let id = Pubkey::from_str_const("SysvarC1ock11111111111111111111111111111111");
         let account = self
             .account(&id)
             .await?
@@ -197,7 +197,7 @@ mod tests {
         match &filters[0] {
             RpcFilterType::Memcmp(m) => {
                 assert_eq!(m.offset(), 8);
-                assert_eq!(m.bytes().as_deref(), Some(&[1u8, 2][..]));
+                assert_eq!(m.bytes().map(|b| b.to_vec()), Some(vec![1u8, 2]));
             }
             other => panic!("unexpected filter {other:?}"),
         }

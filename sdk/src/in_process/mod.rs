@@ -75,7 +75,7 @@ impl InProcessChain {
         match &mode {
             ProgramMode::Native => {
                 install_syscall_bridge()?;
-                svm.add_builtin(tessera::ID, syscall_bridge::native_entrypoint());
+                syscall_bridge::add_native_program(&mut svm)?;
             }
             ProgramMode::Sbf(path) => {
                 let bytes = std::fs::read(path).map_err(|e| {
@@ -195,7 +195,7 @@ impl InProcessChain {
 }
 
 fn litesvm_native_loader() -> Pubkey {
-    anchor_lang::solana_program::pubkey!("NativeLoader1111111111111111111111111111111")
+    Pubkey::from_str_const("NativeLoader1111111111111111111111111111111")
 }
 
 impl Chain for InProcessChain {

@@ -6,7 +6,7 @@ use crate::error::TesseraError;
 /// The network: who governs it, which mint it uses, where its tokens sit, and its parameters.
 /// Written only by admin instructions, so it is never a hot account.
 #[account]
-#[derive(InitSpace)]
+#[derive(InitSpace, Debug)]
 pub struct Config {
     /// Layout version ([`ACCOUNT_VERSION`]).
     pub version: u8,

@@ -5,7 +5,7 @@ use crate::error::TesseraError;
 
 /// A unit of compute a submitter pays for, and the escrow that pays it.
 #[account]
-#[derive(InitSpace)]
+#[derive(InitSpace, Debug)]
 pub struct Job {
     /// Layout version ([`ACCOUNT_VERSION`]).
     pub version: u8,

@@ -5,7 +5,7 @@ use crate::error::TesseraError;
 
 /// A worker machine run by an operator: what it offers, and the stake that backs it.
 #[account]
-#[derive(InitSpace)]
+#[derive(InitSpace, Debug)]
 pub struct Node {
     /// Layout version ([`ACCOUNT_VERSION`]).
     pub version: u8,
