@@ -12,7 +12,9 @@
 //! them into both registries.
 use std::sync::{Arc, OnceLock};
 
-use anchor_lang::prelude::{AccountInfo, ProgramResult, Pubkey};
+use anchor_lang::prelude::{AccountInfo, Pubkey};
+use anchor_lang::solana_program::entrypoint::ProgramResult;
+use litesvm::LiteSVM;
 use anchor_lang::solana_program::instruction::Instruction;
 use solana_program_test::{processor, ProgramTest};
 use solana_sysvar_v3::program_stubs as v3;
@@ -20,13 +22,12 @@ use solana_sysvar_v4::program_stubs as v4;
 
 use crate::chain::ChainError;
 
-/// The builtin registration of the program's native entrypoint.
-pub(crate) fn native_entrypoint() -> solana_program_test::BuiltinFunctionRegisterer {
-    // `processor!` always returns `Some`.
-    match processor!(entry) {
-        Some(registerer) => registerer,
-        None => unreachable!("processor! returns Some"),
-    }
+/// Registers the program's native entrypoint as a builtin at the program id.
+pub(crate) fn add_native_program(svm: &mut LiteSVM) -> Result<(), ChainError> {
+    let registerer = processor!(entry)
+        .ok_or_else(|| ChainError::Setup("processor! gave no builtin".into()))?;
+    svm.add_builtin(tessera::ID, registerer);
+    Ok(())
 }
 
 fn entry(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> ProgramResult {
