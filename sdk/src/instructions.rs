@@ -7,8 +7,8 @@ use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{system_program, InstructionData, ToAccountMetas};
 use anchor_spl::token::spl_token;
 use tessera::instructions::{
-    InitializeArgs, PostJobArgs, RegisterNodeArgs, RequestUnstakeArgs, StakeArgs,
-    UpdateNodeArgs, UpdateParamsArgs, WithdrawStakeArgs,
+    InitializeArgs, PostJobArgs, RegisterNodeArgs, RequestUnstakeArgs, StakeArgs, UpdateNodeArgs,
+    UpdateParamsArgs, WithdrawStakeArgs,
 };
 use tessera::state::Params;
 use tessera::{accounts, instruction};

@@ -91,7 +91,11 @@ impl Chain for RpcChain {
         payer: &Keypair,
         signers: &[&Keypair],
     ) -> Result<Signature, ChainError> {
-        let blockhash = self.client.get_latest_blockhash().await.map_err(rpc_error)?;
+        let blockhash = self
+            .client
+            .get_latest_blockhash()
+            .await
+            .map_err(rpc_error)?;
         let tx = sign(instructions, payer, signers, blockhash)?;
         self.client
             .send_and_confirm_transaction(&tx)
@@ -180,7 +184,10 @@ mod tests {
         assert_eq!(clock.epoch, 3);
         assert_eq!(clock.leader_schedule_epoch, 4);
         assert_eq!(clock.unix_timestamp, 1_700_000_000);
-        assert!(matches!(decode_clock(&data[..39]), Err(ChainError::Decode(_))));
+        assert!(matches!(
+            decode_clock(&data[..39]),
+            Err(ChainError::Decode(_))
+        ));
     }
 
     #[test]

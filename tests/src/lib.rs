@@ -158,7 +158,11 @@ impl TestEnv {
     }
 
     /// Sends one instruction signed (and paid) by `signer`.
-    pub fn send_one(&self, instruction: Instruction, signer: &Keypair) -> Result<TxOutcome, ChainError> {
+    pub fn send_one(
+        &self,
+        instruction: Instruction,
+        signer: &Keypair,
+    ) -> Result<TxOutcome, ChainError> {
         self.send(&[instruction], signer, &[])
     }
 
@@ -186,7 +190,12 @@ impl TestEnv {
 
     /// A funded wallet with a token account holding `tokens`.
     pub fn actor_with(&self, tokens: u64) -> Actor {
-        let wallet = Keypair::new();
+        self.actor_from(Keypair::new(), tokens)
+    }
+
+    /// Like [`TestEnv::actor_with`] for a given wallet (deterministic keys, e.g. for
+    /// compute-unit measurements, where PDA bump searches depend on the key).
+    pub fn actor_from(&self, wallet: Keypair, tokens: u64) -> Actor {
         self.chain
             .airdrop(&wallet.pubkey(), ACTOR_LAMPORTS)
             .expect("airdrop");
@@ -284,7 +293,9 @@ impl TestEnv {
         let mut data = Vec::with_capacity(account.data.len());
         value.try_serialize(&mut data).expect("serialize");
         account.data[..data.len()].copy_from_slice(&data);
-        self.chain.set_account(address, account).expect("set account");
+        self.chain
+            .set_account(address, account)
+            .expect("set account");
     }
 
     pub fn stake_vault_balance(&self) -> u64 {
@@ -304,11 +315,19 @@ impl TestEnv {
         )
     }
 
-    pub fn update_params(&self, authority: &Keypair, params: Params) -> Result<TxOutcome, ChainError> {
+    pub fn update_params(
+        &self,
+        authority: &Keypair,
+        params: Params,
+    ) -> Result<TxOutcome, ChainError> {
         self.send_one(ix::update_params(&authority.pubkey(), params), authority)
     }
 
-    pub fn register_node(&self, operator: &Actor, args: RegisterNodeArgs) -> Result<TxOutcome, ChainError> {
+    pub fn register_node(
+        &self,
+        operator: &Actor,
+        args: RegisterNodeArgs,
+    ) -> Result<TxOutcome, ChainError> {
         self.send_one(ix::register_node(&operator.key(), args), &operator.wallet)
     }
 
@@ -318,10 +337,18 @@ impl TestEnv {
         index: u16,
         args: UpdateNodeArgs,
     ) -> Result<TxOutcome, ChainError> {
-        self.send_one(ix::update_node(&operator.key(), index, args), &operator.wallet)
+        self.send_one(
+            ix::update_node(&operator.key(), index, args),
+            &operator.wallet,
+        )
     }
 
-    pub fn stake(&self, operator: &Actor, index: u16, amount: u64) -> Result<TxOutcome, ChainError> {
+    pub fn stake(
+        &self,
+        operator: &Actor,
+        index: u16,
+        amount: u64,
+    ) -> Result<TxOutcome, ChainError> {
         self.send_one(
             ix::stake(&operator.key(), index, &operator.token, amount),
             &operator.wallet,
@@ -373,7 +400,8 @@ impl TestEnv {
     /// A registered node (index 0) with `stake` staked.
     pub fn staked_operator(&self, stake: u64) -> Actor {
         let operator = self.actor();
-        self.register_node(&operator, node_args(0)).expect("register node");
+        self.register_node(&operator, node_args(0))
+            .expect("register node");
         if stake > 0 {
             self.stake(&operator, 0, stake).expect("stake");
         }
@@ -439,7 +467,10 @@ pub fn unsign(mut instruction: Instruction, account: &Pubkey) -> Instruction {
 
 /// Asserts that `result` failed with program error `expected`.
 #[track_caller]
-pub fn assert_tessera_error<T: std::fmt::Debug>(result: Result<T, ChainError>, expected: TesseraError) {
+pub fn assert_tessera_error<T: std::fmt::Debug>(
+    result: Result<T, ChainError>,
+    expected: TesseraError,
+) {
     assert_custom_code(result, u32::from(expected), &format!("{expected:?}"));
 }
 
@@ -453,7 +484,11 @@ pub fn assert_anchor_error<T: std::fmt::Debug>(
 }
 
 #[track_caller]
-pub fn assert_custom_code<T: std::fmt::Debug>(result: Result<T, ChainError>, code: u32, name: &str) {
+pub fn assert_custom_code<T: std::fmt::Debug>(
+    result: Result<T, ChainError>,
+    code: u32,
+    name: &str,
+) {
     match result {
         Ok(v) => panic!("expected error {name} ({code}), but the transaction succeeded: {v:?}"),
         Err(err) => assert_eq!(

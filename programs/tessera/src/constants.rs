@@ -5,9 +5,12 @@ pub const CONFIG_SEED: &[u8] = b"config";
 /// Seed of the token account that holds all operator stake.
 pub const STAKE_VAULT_SEED: &[u8] = b"stake_vault";
 /// Seed of the token account that holds every open job's escrow.
-pub const ESCROW_VAULT_SEED: &[u8] = b"escrow_vault";
+pub const ESCROW_VAULT_SEED: &[u8] = b"job_escrow";
 /// Seed of the token account that receives protocol fees and slashed stake.
-pub const TREASURY_SEED: &[u8] = b"treasury";
+pub const TREASURY_SEED: &[u8] = b"fee_treasury";
+// The four singleton seeds above were chosen so that each PDA's canonical bump is 255:
+// `init` runs find_program_address, which pays 1,500 CU per bump it tries, and `initialize`
+// creates all four (see docs/compute-units.md).
 /// Seed prefix of a [`crate::state::Node`]: `[NODE_SEED, operator, index (u16 LE)]`.
 pub const NODE_SEED: &[u8] = b"node";
 /// Seed prefix of a [`crate::state::Job`]: `[JOB_SEED, submitter, nonce (u64 LE)]`.

@@ -17,6 +17,35 @@ pub mod instructions;
 pub mod state;
 mod token_transfer;
 
+/// With the `heap-probe` feature the program gets a heap of `TESSERA_HEAP_PROBE_BYTES`
+/// (set at build time) instead of 32 KiB; an instruction that needs more fails to allocate.
+/// scripts/probe-sbf-limits.sh uses it to measure heap use. Never deploy such a build.
+#[cfg(all(feature = "heap-probe", target_os = "solana"))]
+#[global_allocator]
+static HEAP_PROBE: anchor_lang::solana_program::entrypoint::BumpAllocator = {
+    const fn parse(s: &str) -> usize {
+        let bytes = s.as_bytes();
+        let mut i = 0;
+        let mut n = 0;
+        while i < bytes.len() {
+            n = n * 10 + (bytes[i] - b'0') as usize;
+            i += 1;
+        }
+        n
+    }
+    const BYTES: usize = match option_env!("TESSERA_HEAP_PROBE_BYTES") {
+        Some(s) => parse(s),
+        None => anchor_lang::solana_program::entrypoint::HEAP_LENGTH,
+    };
+    // SAFETY: the range lies inside the VM's heap region, which this program owns.
+    unsafe {
+        anchor_lang::solana_program::entrypoint::BumpAllocator::with_fixed_address_range(
+            anchor_lang::solana_program::entrypoint::HEAP_START_ADDRESS as usize,
+            BYTES,
+        )
+    }
+};
+
 use instructions::*;
 
 declare_id!("ERQ9LsLkw1E8jBFAGDJdryt4azHi9XnSUfenpcpNmium");

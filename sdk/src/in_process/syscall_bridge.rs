@@ -14,8 +14,8 @@ use std::sync::{Arc, OnceLock};
 
 use anchor_lang::prelude::{AccountInfo, Pubkey};
 use anchor_lang::solana_program::entrypoint::ProgramResult;
-use litesvm::LiteSVM;
 use anchor_lang::solana_program::instruction::Instruction;
+use litesvm::LiteSVM;
 use solana_program_test::{processor, ProgramTest};
 use solana_sysvar_v3::program_stubs as v3;
 use solana_sysvar_v4::program_stubs as v4;
@@ -24,8 +24,8 @@ use crate::chain::ChainError;
 
 /// Registers the program's native entrypoint as a builtin at the program id.
 pub(crate) fn add_native_program(svm: &mut LiteSVM) -> Result<(), ChainError> {
-    let registerer = processor!(entry)
-        .ok_or_else(|| ChainError::Setup("processor! gave no builtin".into()))?;
+    let registerer =
+        processor!(entry).ok_or_else(|| ChainError::Setup("processor! gave no builtin".into()))?;
     svm.add_builtin(tessera::ID, registerer);
     Ok(())
 }

@@ -16,7 +16,8 @@ fn main() {
     println!("mode: {:?}", env.chain.mode());
 
     let operator = env.actor();
-    env.register_node(&operator, node_args(0)).expect("register");
+    env.register_node(&operator, node_args(0))
+        .expect("register");
     let started = Instant::now();
     for _ in 0..n {
         env.stake(&operator, 0, 1).expect("stake");

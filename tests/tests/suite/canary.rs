@@ -32,11 +32,17 @@ fn program_mode_is_what_the_environment_asks_for() {
     let env = TestEnv::boot();
     match env.chain.mode() {
         ProgramMode::Native => {
-            assert!(!env.chain.program_is_bpf(), "native mode loaded a BPF program");
+            assert!(
+                !env.chain.program_is_bpf(),
+                "native mode loaded a BPF program"
+            );
             assert_ne!(std::env::var("TESSERA_PROGRAM_MODE").as_deref(), Ok("sbf"));
         }
         ProgramMode::Sbf(path) => {
-            assert!(env.chain.program_is_bpf(), "sbf mode fell back to native ({path:?})");
+            assert!(
+                env.chain.program_is_bpf(),
+                "sbf mode fell back to native ({path:?})"
+            );
         }
     }
 }

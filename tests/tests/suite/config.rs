@@ -24,7 +24,11 @@ fn initialize_creates_config_and_vaults() {
         assert_eq!(account.owner, spl_token::ID);
         let token = tessera_sdk::token::decode_token_account(&account.data).unwrap();
         assert_eq!(token.mint, env.mint);
-        assert_eq!(token.owner, pda::config().0, "vaults are owned by the config PDA");
+        assert_eq!(
+            token.owner,
+            pda::config().0,
+            "vaults are owned by the config PDA"
+        );
         assert_eq!(token.amount, 0);
     }
 }
@@ -35,8 +39,16 @@ fn double_initialization_is_refused() {
     let before = env.config();
     let attacker = env.actor();
     // The config PDA exists: the system program refuses to create it again (AccountAlreadyInUse).
-    assert_custom_code(env.initialize(&attacker.wallet, env.params), 0, "AccountAlreadyInUse");
-    assert_custom_code(env.initialize(&env.authority, env.params), 0, "AccountAlreadyInUse");
+    assert_custom_code(
+        env.initialize(&attacker.wallet, env.params),
+        0,
+        "AccountAlreadyInUse",
+    );
+    assert_custom_code(
+        env.initialize(&env.authority, env.params),
+        0,
+        "AccountAlreadyInUse",
+    );
     assert_eq!(env.config().authority, before.authority);
 }
 
@@ -44,29 +56,104 @@ fn double_initialization_is_refused() {
 fn initialize_refuses_out_of_bounds_params() {
     let env = TestEnv::boot();
     let cases: Vec<(Params, TesseraError)> = vec![
-        (Params { min_stake: 0, ..env.params }, TesseraError::MinStakeOutOfBounds),
-        (Params { unstake_cooldown_secs: 0, ..env.params }, TesseraError::CooldownOutOfBounds),
         (
-            Params { unstake_cooldown_secs: 91 * 86_400, ..env.params },
+            Params {
+                min_stake: 0,
+                ..env.params
+            },
+            TesseraError::MinStakeOutOfBounds,
+        ),
+        (
+            Params {
+                unstake_cooldown_secs: 0,
+                ..env.params
+            },
             TesseraError::CooldownOutOfBounds,
         ),
-        (Params { protocol_fee_bps: 2_001, ..env.params }, TesseraError::ProtocolFeeOutOfBounds),
-        (Params { slash_bps: 0, ..env.params }, TesseraError::SlashOutOfBounds),
-        (Params { slash_bps: 10_001, ..env.params }, TesseraError::SlashOutOfBounds),
-        (Params { no_show_bps: 10_001, ..env.params }, TesseraError::NoShowOutOfBounds),
-        (Params { max_replicas: 0, ..env.params }, TesseraError::MaxReplicasOutOfBounds),
-        (Params { max_replicas: 17, ..env.params }, TesseraError::MaxReplicasOutOfBounds),
-        (Params { commit_window_secs: 9, ..env.params }, TesseraError::PhaseWindowOutOfBounds),
         (
-            Params { reveal_window_secs: 7 * 86_400 + 1, ..env.params },
+            Params {
+                unstake_cooldown_secs: 91 * 86_400,
+                ..env.params
+            },
+            TesseraError::CooldownOutOfBounds,
+        ),
+        (
+            Params {
+                protocol_fee_bps: 2_001,
+                ..env.params
+            },
+            TesseraError::ProtocolFeeOutOfBounds,
+        ),
+        (
+            Params {
+                slash_bps: 0,
+                ..env.params
+            },
+            TesseraError::SlashOutOfBounds,
+        ),
+        (
+            Params {
+                slash_bps: 10_001,
+                ..env.params
+            },
+            TesseraError::SlashOutOfBounds,
+        ),
+        (
+            Params {
+                no_show_bps: 10_001,
+                ..env.params
+            },
+            TesseraError::NoShowOutOfBounds,
+        ),
+        (
+            Params {
+                max_replicas: 0,
+                ..env.params
+            },
+            TesseraError::MaxReplicasOutOfBounds,
+        ),
+        (
+            Params {
+                max_replicas: 17,
+                ..env.params
+            },
+            TesseraError::MaxReplicasOutOfBounds,
+        ),
+        (
+            Params {
+                commit_window_secs: 9,
+                ..env.params
+            },
             TesseraError::PhaseWindowOutOfBounds,
         ),
-        (Params { max_job_duration_secs: 1_199, ..env.params }, TesseraError::JobDurationOutOfBounds),
         (
-            Params { max_job_duration_secs: 30 * 86_400 + 1, ..env.params },
+            Params {
+                reveal_window_secs: 7 * 86_400 + 1,
+                ..env.params
+            },
+            TesseraError::PhaseWindowOutOfBounds,
+        ),
+        (
+            Params {
+                max_job_duration_secs: 1_199,
+                ..env.params
+            },
             TesseraError::JobDurationOutOfBounds,
         ),
-        (Params { allowed_kernels: 0, ..env.params }, TesseraError::NoKernelsAllowed),
+        (
+            Params {
+                max_job_duration_secs: 30 * 86_400 + 1,
+                ..env.params
+            },
+            TesseraError::JobDurationOutOfBounds,
+        ),
+        (
+            Params {
+                allowed_kernels: 0,
+                ..env.params
+            },
+            TesseraError::NoKernelsAllowed,
+        ),
     ];
     for (params, error) in cases {
         assert_tessera_error(env.initialize(&env.authority, params), error);
@@ -98,13 +185,20 @@ fn initialize_refuses_a_fake_token_program() {
         &spl_token::ID,
         &fake,
     );
-    assert_anchor_error(env.send_one(instruction, &env.authority), AnchorError::InvalidProgramId);
+    assert_anchor_error(
+        env.send_one(instruction, &env.authority),
+        AnchorError::InvalidProgramId,
+    );
 }
 
 #[test]
 fn update_params_by_authority() {
     let env = TestEnv::new();
-    let new = Params { slash_bps: 7_500, min_stake: 5, ..env.params };
+    let new = Params {
+        slash_bps: 7_500,
+        min_stake: 5,
+        ..env.params
+    };
     env.update_params(&env.authority, new).unwrap();
     assert_eq!(env.config().params, new);
 }
@@ -113,22 +207,34 @@ fn update_params_by_authority() {
 fn update_params_refuses_strangers_and_missing_signatures() {
     let env = TestEnv::new();
     let stranger = env.actor();
-    let new = Params { slash_bps: 1, ..env.params };
+    let new = Params {
+        slash_bps: 1,
+        ..env.params
+    };
     // A stranger signing as "authority".
-    assert_tessera_error(env.update_params(&stranger.wallet, new), TesseraError::Unauthorized);
+    assert_tessera_error(
+        env.update_params(&stranger.wallet, new),
+        TesseraError::Unauthorized,
+    );
     // The real authority named but not signing.
     let unsigned = unsign(
         ix::update_params(&env.authority.pubkey(), new),
         &env.authority.pubkey(),
     );
-    assert_anchor_error(env.send_one(unsigned, &stranger.wallet), AnchorError::AccountNotSigner);
+    assert_anchor_error(
+        env.send_one(unsigned, &stranger.wallet),
+        AnchorError::AccountNotSigner,
+    );
     assert_eq!(env.config().params, env.params);
 }
 
 #[test]
 fn update_params_refuses_out_of_bounds() {
     let env = TestEnv::new();
-    let bad = Params { protocol_fee_bps: 5_000, ..env.params };
+    let bad = Params {
+        protocol_fee_bps: 5_000,
+        ..env.params
+    };
     assert_tessera_error(
         env.update_params(&env.authority, bad),
         TesseraError::ProtocolFeeOutOfBounds,

@@ -16,13 +16,35 @@ const OPS_PER_CASE: usize = 64;
 
 #[derive(Clone, Debug)]
 enum Op {
-    Stake { actor: usize, amount: u64 },
-    RequestUnstake { actor: usize, amount: u64 },
-    Withdraw { actor: usize, amount: u64 },
-    Post { actor: usize, replicas: u8, reward: u64 },
-    Cancel { actor: usize, pick: usize },
-    CancelByStranger { actor: usize, stranger: usize, pick: usize },
-    Advance { seconds: i64 },
+    Stake {
+        actor: usize,
+        amount: u64,
+    },
+    RequestUnstake {
+        actor: usize,
+        amount: u64,
+    },
+    Withdraw {
+        actor: usize,
+        amount: u64,
+    },
+    Post {
+        actor: usize,
+        replicas: u8,
+        reward: u64,
+    },
+    Cancel {
+        actor: usize,
+        pick: usize,
+    },
+    CancelByStranger {
+        actor: usize,
+        stranger: usize,
+        pick: usize,
+    },
+    Advance {
+        seconds: i64,
+    },
 }
 
 fn amount() -> impl Strategy<Value = u64> {
@@ -80,12 +102,21 @@ impl World {
             })
             .collect();
         let supply = env.mint_supply();
-        Self { env, actors, model: Model::default(), supply }
+        Self {
+            env,
+            actors,
+            model: Model::default(),
+            supply,
+        }
     }
 
     fn token_accounts(&self) -> Vec<Pubkey> {
         let mut all: Vec<Pubkey> = self.actors.iter().map(|a| a.token).collect();
-        all.extend([pda::stake_vault().0, pda::escrow_vault().0, pda::treasury().0]);
+        all.extend([
+            pda::stake_vault().0,
+            pda::escrow_vault().0,
+            pda::treasury().0,
+        ]);
         all
     }
 
@@ -131,12 +162,18 @@ impl World {
                 }
                 (ok, expect, i128::from(amount))
             }
-            Op::Post { actor, replicas, reward } => {
+            Op::Post {
+                actor,
+                replicas,
+                reward,
+            } => {
                 let a = &self.actors[actor];
                 let balance = env.balance(&a.token);
                 let nonce = m.next_nonce[actor];
                 m.next_nonce[actor] += 1;
-                let ok = env.post_job(a, env.job_args(nonce, replicas, reward)).is_ok();
+                let ok = env
+                    .post_job(a, env.job_args(nonce, replicas, reward))
+                    .is_ok();
                 let escrow = u64::from(replicas).checked_mul(reward);
                 let expect = (1..=5).contains(&replicas)
                     && reward > 0
@@ -156,9 +193,17 @@ impl World {
                 if ok {
                     jobs.retain(|(n, _)| *n != nonce);
                 }
-                (ok, target.is_some(), target.map_or(0, |(_, e)| i128::from(e)))
+                (
+                    ok,
+                    target.is_some(),
+                    target.map_or(0, |(_, e)| i128::from(e)),
+                )
             }
-            Op::CancelByStranger { actor, stranger, pick } => {
+            Op::CancelByStranger {
+                actor,
+                stranger,
+                pick,
+            } => {
                 let Some(&(nonce, _)) = m.jobs[actor].get(pick) else {
                     return (false, false, 0);
                 };
@@ -204,16 +249,27 @@ impl World {
 
         let nodes = env.all::<Node>();
         let locked: u64 = nodes.iter().map(|(_, n)| n.stake + n.unstaking).sum();
-        assert_eq!(env.stake_vault_balance(), locked, "stake vault != sum of node stake");
+        assert_eq!(
+            env.stake_vault_balance(),
+            locked,
+            "stake vault != sum of node stake"
+        );
         let jobs = env.all::<Job>();
         let escrowed: u64 = jobs.iter().map(|(_, j)| j.escrow).sum();
-        assert_eq!(env.escrow_vault_balance(), escrowed, "escrow vault != sum of job escrow");
+        assert_eq!(
+            env.escrow_vault_balance(),
+            escrowed,
+            "escrow vault != sum of job escrow"
+        );
         assert_eq!(env.balance(&pda::treasury().0), 0);
 
         for (i, actor) in self.actors.iter().enumerate() {
             let node = env.node(&actor.key(), 0);
             assert_eq!(node.stake, self.model.stake[i], "stake of actor {i}");
-            assert_eq!(node.unstaking, self.model.unstaking[i], "unstaking of actor {i}");
+            assert_eq!(
+                node.unstaking, self.model.unstaking[i],
+                "unstaking of actor {i}"
+            );
         }
         let open: usize = self.model.jobs.iter().map(Vec::len).sum();
         assert_eq!(jobs.len(), open, "open jobs");

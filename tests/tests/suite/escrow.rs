@@ -22,7 +22,10 @@ fn post_job_escrows_replicas_times_reward() {
     assert_eq!(job.input, args.input);
     assert_eq!(job.kernel_params, args.kernel_params);
     assert_eq!(job.work_units, 1_000);
-    assert_eq!((job.replicas, job.reward_per_replica, job.escrow), (3, 2_000_000, 6_000_000));
+    assert_eq!(
+        (job.replicas, job.reward_per_replica, job.escrow),
+        (3, 2_000_000, 6_000_000)
+    );
     assert_eq!(job.deadline, args.deadline);
     assert_eq!(job.requirements, args.requirements);
     assert_eq!(job.posted_at, env.chain.get_clock().unix_timestamp);
@@ -36,7 +39,11 @@ fn a_replayed_post_is_refused() {
     let submitter = env.actor();
     env.post_job(&submitter, env.job_args(1, 2, 1_000)).unwrap();
     // Same nonce: same address, the account exists.
-    assert_custom_code(env.post_job(&submitter, env.job_args(1, 2, 1_000)), 0, "AccountAlreadyInUse");
+    assert_custom_code(
+        env.post_job(&submitter, env.job_args(1, 2, 1_000)),
+        0,
+        "AccountAlreadyInUse",
+    );
     assert_eq!(env.escrow_vault_balance(), 2_000);
     // Another nonce is another job.
     env.post_job(&submitter, env.job_args(2, 2, 1_000)).unwrap();
@@ -59,20 +66,44 @@ fn post_job_validates_its_arguments() {
     with(&|a| a.kernel_id = 0, TesseraError::KernelNotAllowed);
     with(&|a| a.kernel_id = 6, TesseraError::KernelNotAllowed);
     with(&|a| a.kernel_id = 255, TesseraError::KernelNotAllowed);
-    with(&|a| a.input.uri = String::new(), TesseraError::InvalidInputUri);
-    with(&|a| a.input.uri = "x".repeat(201), TesseraError::InvalidInputUri);
+    with(
+        &|a| a.input.uri = String::new(),
+        TesseraError::InvalidInputUri,
+    );
+    with(
+        &|a| a.input.uri = "x".repeat(201),
+        TesseraError::InvalidInputUri,
+    );
     with(&|a| a.input.size_bytes = 0, TesseraError::InvalidInputSize);
-    with(&|a| a.input.size_bytes = (4 << 30) + 1, TesseraError::InvalidInputSize);
-    with(&|a| a.kernel_params = vec![0; 257], TesseraError::KernelParamsTooLong);
+    with(
+        &|a| a.input.size_bytes = (4 << 30) + 1,
+        TesseraError::InvalidInputSize,
+    );
+    with(
+        &|a| a.kernel_params = vec![0; 257],
+        TesseraError::KernelParamsTooLong,
+    );
     with(&|a| a.work_units = 0, TesseraError::ZeroWorkUnits);
     with(&|a| a.replicas = 0, TesseraError::InvalidReplicas);
     with(&|a| a.replicas = 6, TesseraError::InvalidReplicas);
     with(&|a| a.reward_per_replica = 0, TesseraError::ZeroReward);
-    with(&|a| a.requirements.region_mask = 0, TesseraError::EmptyRegionMask);
-    with(&|a| a.deadline = now + min_duration - 1, TesseraError::DeadlineTooSoon);
+    with(
+        &|a| a.requirements.region_mask = 0,
+        TesseraError::EmptyRegionMask,
+    );
+    with(
+        &|a| a.deadline = now + min_duration - 1,
+        TesseraError::DeadlineTooSoon,
+    );
     with(&|a| a.deadline = now - 1, TesseraError::DeadlineTooSoon);
-    with(&|a| a.deadline = now + 7 * 86_400 + 1, TesseraError::DeadlineTooFar);
-    with(&|a| a.reward_per_replica = u64::MAX / 2 + 1, TesseraError::MathOverflow);
+    with(
+        &|a| a.deadline = now + 7 * 86_400 + 1,
+        TesseraError::DeadlineTooFar,
+    );
+    with(
+        &|a| a.reward_per_replica = u64::MAX / 2 + 1,
+        TesseraError::MathOverflow,
+    );
     for (args, error) in cases {
         assert_tessera_error(env.post_job(&submitter, args), error);
     }
@@ -92,9 +123,15 @@ fn post_job_validates_its_arguments() {
 fn post_job_follows_the_allowed_kernels() {
     let env = TestEnv::new();
     let submitter = env.actor();
-    let only_render = Params { allowed_kernels: 1 << 1, ..env.params };
+    let only_render = Params {
+        allowed_kernels: 1 << 1,
+        ..env.params
+    };
     env.update_params(&env.authority, only_render).unwrap();
-    assert_tessera_error(env.post_job(&submitter, env.job_args(1, 1, 10)), TesseraError::KernelNotAllowed);
+    assert_tessera_error(
+        env.post_job(&submitter, env.job_args(1, 1, 10)),
+        TesseraError::KernelNotAllowed,
+    );
     let mut render = env.job_args(1, 1, 10);
     render.kernel_id = 1;
     env.post_job(&submitter, render).unwrap();
@@ -121,7 +158,10 @@ fn post_job_attacks() {
     )
     .unwrap();
     let wrong_mint = ix::post_job(&submitter.key(), &fake, env.job_args(1, 1, 10));
-    assert_tessera_error(env.send_one(wrong_mint, &submitter.wallet), TesseraError::WrongMint);
+    assert_tessera_error(
+        env.send_one(wrong_mint, &submitter.wallet),
+        TesseraError::WrongMint,
+    );
     // Escrow into a substituted vault.
     let own = env.token_account(&submitter.key(), &env.mint);
     let wrong_vault = substitute(
@@ -129,13 +169,19 @@ fn post_job_attacks() {
         &pda::escrow_vault().0,
         &own,
     );
-    assert_tessera_error(env.send_one(wrong_vault, &submitter.wallet), TesseraError::WrongVault);
+    assert_tessera_error(
+        env.send_one(wrong_vault, &submitter.wallet),
+        TesseraError::WrongVault,
+    );
     // A job posted in the victim's name.
     let forged = unsign(
         ix::post_job(&victim.key(), &victim.token, env.job_args(1, 1, 10)),
         &victim.key(),
     );
-    assert_anchor_error(env.send_one(forged, &submitter.wallet), AnchorError::AccountNotSigner);
+    assert_anchor_error(
+        env.send_one(forged, &submitter.wallet),
+        AnchorError::AccountNotSigner,
+    );
     assert_eq!(env.escrow_vault_balance(), 0);
     assert_eq!(env.balance(&submitter.token), ACTOR_TOKENS);
     assert_eq!(env.balance(&victim.token), ACTOR_TOKENS);
@@ -145,7 +191,8 @@ fn post_job_attacks() {
 fn cancel_job_refunds_everything() {
     let env = TestEnv::new();
     let submitter = env.actor();
-    env.post_job(&submitter, env.job_args(5, 4, 250_000)).unwrap();
+    env.post_job(&submitter, env.job_args(5, 4, 250_000))
+        .unwrap();
     let job_address = pda::job(&submitter.key(), 5).0;
     let rent = env.lamports(&job_address);
     let lamports_before = env.lamports(&submitter.key());
@@ -154,10 +201,16 @@ fn cancel_job_refunds_everything() {
     assert_eq!(env.balance(&submitter.token), ACTOR_TOKENS);
     assert_eq!(env.escrow_vault_balance(), 0);
     assert!(!env.exists(&job_address));
-    assert_eq!(env.lamports(&submitter.key()), lamports_before + rent - 5_000);
+    assert_eq!(
+        env.lamports(&submitter.key()),
+        lamports_before + rent - 5_000
+    );
 
     // Cancelling again: the account is gone.
-    assert_anchor_error(env.cancel_job(&submitter, 5), AnchorError::AccountNotInitialized);
+    assert_anchor_error(
+        env.cancel_job(&submitter, 5),
+        AnchorError::AccountNotInitialized,
+    );
     assert_eq!(env.balance(&submitter.token), ACTOR_TOKENS);
 }
 
@@ -166,7 +219,8 @@ fn cancel_job_attacks() {
     let env = TestEnv::new();
     let submitter = env.actor();
     let stranger = env.actor();
-    env.post_job(&submitter, env.job_args(5, 2, 1_000_000)).unwrap();
+    env.post_job(&submitter, env.job_args(5, 2, 1_000_000))
+        .unwrap();
     let job_address = pda::job(&submitter.key(), 5).0;
 
     // A stranger cancelling, refund to the stranger.
@@ -175,16 +229,25 @@ fn cancel_job_attacks() {
         &pda::job(&stranger.key(), 5).0,
         &job_address,
     );
-    assert_tessera_error(env.send_one(attack, &stranger.wallet), TesseraError::Unauthorized);
+    assert_tessera_error(
+        env.send_one(attack, &stranger.wallet),
+        TesseraError::Unauthorized,
+    );
     // The submitter's own cancel, but the refund redirected to the stranger.
     let redirected = ix::cancel_job(&submitter.key(), 5, &stranger.token);
-    assert_tessera_error(env.send_one(redirected, &submitter.wallet), TesseraError::WrongTokenOwner);
+    assert_tessera_error(
+        env.send_one(redirected, &submitter.wallet),
+        TesseraError::WrongTokenOwner,
+    );
     // The submitter named but not signing.
     let unsigned = unsign(
         ix::cancel_job(&submitter.key(), 5, &submitter.token),
         &submitter.key(),
     );
-    assert_anchor_error(env.send_one(unsigned, &stranger.wallet), AnchorError::AccountNotSigner);
+    assert_anchor_error(
+        env.send_one(unsigned, &stranger.wallet),
+        AnchorError::AccountNotSigner,
+    );
     // A substituted escrow vault (a token account the config PDA owns, funded by an attacker).
     let decoy = env.token_account(&pda::config().0, &env.mint);
     env.mint_to(&decoy, 2_000_000);
@@ -193,7 +256,10 @@ fn cancel_job_attacks() {
         &pda::escrow_vault().0,
         &decoy,
     );
-    assert_tessera_error(env.send_one(wrong_vault, &submitter.wallet), TesseraError::WrongVault);
+    assert_tessera_error(
+        env.send_one(wrong_vault, &submitter.wallet),
+        TesseraError::WrongVault,
+    );
 
     assert_eq!(env.escrow_vault_balance(), 2_000_000);
     assert_eq!(env.balance(&stranger.token), ACTOR_TOKENS);
@@ -211,6 +277,9 @@ fn a_claimed_job_cannot_be_cancelled() {
     let mut job = env.job(&submitter.key(), 3);
     job.claimed = 1;
     env.overwrite(&address, &job);
-    assert_tessera_error(env.cancel_job(&submitter, 3), TesseraError::JobAlreadyClaimed);
+    assert_tessera_error(
+        env.cancel_job(&submitter, 3),
+        TesseraError::JobAlreadyClaimed,
+    );
     assert_eq!(env.escrow_vault_balance(), 2_000);
 }

@@ -1,7 +1,7 @@
 //! The integration suite: one binary (one link of the bank), one module per area.
 mod canary;
+mod compute_units;
 mod config;
+mod conservation;
 mod escrow;
 mod staking;
-mod compute_units;
-mod conservation;

@@ -20,7 +20,10 @@ fn register_node_records_the_profile() {
     assert_eq!(node.region, 3);
     assert_eq!(node.endpoint, "https://node.example:8443");
     assert!(node.accepting_jobs);
-    assert_eq!((node.stake, node.unstaking, node.open_assignments), (0, 0, 0));
+    assert_eq!(
+        (node.stake, node.unstaking, node.open_assignments),
+        (0, 0, 0)
+    );
     assert_eq!(node.reputation_bps, 10_000);
     assert_eq!(node.bump, pda::node(&operator.key(), 1).1);
 }
@@ -30,7 +33,11 @@ fn register_node_twice_is_refused() {
     let env = TestEnv::new();
     let operator = env.actor();
     env.register_node(&operator, node_args(0)).unwrap();
-    assert_custom_code(env.register_node(&operator, node_args(0)), 0, "AccountAlreadyInUse");
+    assert_custom_code(
+        env.register_node(&operator, node_args(0)),
+        0,
+        "AccountAlreadyInUse",
+    );
 }
 
 #[test]
@@ -38,52 +45,79 @@ fn register_node_validates_profile_region_and_endpoint() {
     let env = TestEnv::new();
     let operator = env.actor();
     let cases = vec![
-        ({
-            let mut a = node_args(0);
-            a.hardware.gpu_model = String::new();
-            a
-        }, TesseraError::InvalidGpuModel),
-        ({
-            let mut a = node_args(0);
-            a.hardware.gpu_model = "x".repeat(33);
-            a
-        }, TesseraError::InvalidGpuModel),
-        ({
-            let mut a = node_args(0);
-            a.hardware.vram_mib = 0;
-            a
-        }, TesseraError::InvalidHardwareProfile),
-        ({
-            let mut a = node_args(0);
-            a.hardware.compute_capability = 201;
-            a
-        }, TesseraError::InvalidHardwareProfile),
-        ({
-            let mut a = node_args(0);
-            a.hardware = cpu_profile();
-            a.hardware.vram_mib = 1;
-            a
-        }, TesseraError::InvalidHardwareProfile),
-        ({
-            let mut a = node_args(0);
-            a.hardware.cpu_cores = 0;
-            a
-        }, TesseraError::InvalidCpuCores),
-        ({
-            let mut a = node_args(0);
-            a.region = 32;
-            a
-        }, TesseraError::InvalidRegion),
-        ({
-            let mut a = node_args(0);
-            a.endpoint = "ftp://node".into();
-            a
-        }, TesseraError::InvalidEndpoint),
-        ({
-            let mut a = node_args(0);
-            a.endpoint = format!("https://{}", "a".repeat(121));
-            a
-        }, TesseraError::InvalidEndpoint),
+        (
+            {
+                let mut a = node_args(0);
+                a.hardware.gpu_model = String::new();
+                a
+            },
+            TesseraError::InvalidGpuModel,
+        ),
+        (
+            {
+                let mut a = node_args(0);
+                a.hardware.gpu_model = "x".repeat(33);
+                a
+            },
+            TesseraError::InvalidGpuModel,
+        ),
+        (
+            {
+                let mut a = node_args(0);
+                a.hardware.vram_mib = 0;
+                a
+            },
+            TesseraError::InvalidHardwareProfile,
+        ),
+        (
+            {
+                let mut a = node_args(0);
+                a.hardware.compute_capability = 201;
+                a
+            },
+            TesseraError::InvalidHardwareProfile,
+        ),
+        (
+            {
+                let mut a = node_args(0);
+                a.hardware = cpu_profile();
+                a.hardware.vram_mib = 1;
+                a
+            },
+            TesseraError::InvalidHardwareProfile,
+        ),
+        (
+            {
+                let mut a = node_args(0);
+                a.hardware.cpu_cores = 0;
+                a
+            },
+            TesseraError::InvalidCpuCores,
+        ),
+        (
+            {
+                let mut a = node_args(0);
+                a.region = 32;
+                a
+            },
+            TesseraError::InvalidRegion,
+        ),
+        (
+            {
+                let mut a = node_args(0);
+                a.endpoint = "ftp://node".into();
+                a
+            },
+            TesseraError::InvalidEndpoint,
+        ),
+        (
+            {
+                let mut a = node_args(0);
+                a.endpoint = format!("https://{}", "a".repeat(121));
+                a
+            },
+            TesseraError::InvalidEndpoint,
+        ),
     ];
     for (args, error) in cases {
         assert_tessera_error(env.register_node(&operator, args), error);
@@ -93,7 +127,10 @@ fn register_node_validates_profile_region_and_endpoint() {
     let mut cpu = node_args(0);
     cpu.hardware = cpu_profile();
     env.register_node(&operator, cpu).unwrap();
-    assert_eq!(env.node(&operator.key(), 0).hardware.kind, HardwareKind::CpuOnly);
+    assert_eq!(
+        env.node(&operator.key(), 0).hardware.kind,
+        HardwareKind::CpuOnly
+    );
 }
 
 #[test]
@@ -120,12 +157,18 @@ fn update_node_by_operator_only() {
         &pda::node(&thief.key(), 0).0,
         &pda::node(&operator.key(), 0).0,
     );
-    assert_tessera_error(env.send_one(attack, &thief.wallet), TesseraError::Unauthorized);
+    assert_tessera_error(
+        env.send_one(attack, &thief.wallet),
+        TesseraError::Unauthorized,
+    );
 
     // Invalid values are refused and change nothing.
     let mut bad = args;
     bad.region = 200;
-    assert_tessera_error(env.update_node(&operator, 0, bad), TesseraError::InvalidRegion);
+    assert_tessera_error(
+        env.update_node(&operator, 0, bad),
+        TesseraError::InvalidRegion,
+    );
     assert_eq!(env.node(&operator.key(), 0).region, 7);
 }
 
@@ -149,22 +192,36 @@ fn stake_attacks() {
     // Zero.
     assert_tessera_error(env.stake(&attacker, 0, 0), TesseraError::ZeroAmount);
     // More than the token account holds: the token program refuses (InsufficientFunds = 1).
-    assert_custom_code(env.stake(&attacker, 0, ACTOR_TOKENS + 1), 1, "InsufficientFunds");
+    assert_custom_code(
+        env.stake(&attacker, 0, ACTOR_TOKENS + 1),
+        1,
+        "InsufficientFunds",
+    );
     // Staking onto another operator's node.
     let onto_victim = substitute(
         ix::stake(&attacker.key(), 0, &attacker.token, 10),
         &pda::node(&attacker.key(), 0).0,
         &pda::node(&victim.key(), 0).0,
     );
-    assert_tessera_error(env.send_one(onto_victim, &attacker.wallet), TesseraError::Unauthorized);
+    assert_tessera_error(
+        env.send_one(onto_victim, &attacker.wallet),
+        TesseraError::Unauthorized,
+    );
     // Paying with the victim's token account (the token program wants the victim's signature).
     let from_victim = ix::stake(&attacker.key(), 0, &victim.token, 10);
-    assert_custom_code(env.send_one(from_victim, &attacker.wallet), 4, "OwnerMismatch");
+    assert_custom_code(
+        env.send_one(from_victim, &attacker.wallet),
+        4,
+        "OwnerMismatch",
+    );
     // Tokens of another mint.
     let other_mint = env.other_mint();
     let fake_tokens = env.token_account(&attacker.key(), &other_mint);
     let wrong_mint = ix::stake(&attacker.key(), 0, &fake_tokens, 10);
-    assert_tessera_error(env.send_one(wrong_mint, &attacker.wallet), TesseraError::WrongMint);
+    assert_tessera_error(
+        env.send_one(wrong_mint, &attacker.wallet),
+        TesseraError::WrongMint,
+    );
     // A substituted vault: the attacker's own token account as "stake vault".
     let own_vault = env.token_account(&attacker.key(), &env.mint);
     let wrong_vault = substitute(
@@ -172,10 +229,19 @@ fn stake_attacks() {
         &pda::stake_vault().0,
         &own_vault,
     );
-    assert_tessera_error(env.send_one(wrong_vault, &attacker.wallet), TesseraError::WrongVault);
+    assert_tessera_error(
+        env.send_one(wrong_vault, &attacker.wallet),
+        TesseraError::WrongVault,
+    );
     // The operator named but not signing.
-    let unsigned = unsign(ix::stake(&victim.key(), 0, &victim.token, 10), &victim.key());
-    assert_anchor_error(env.send_one(unsigned, &attacker.wallet), AnchorError::AccountNotSigner);
+    let unsigned = unsign(
+        ix::stake(&victim.key(), 0, &victim.token, 10),
+        &victim.key(),
+    );
+    assert_anchor_error(
+        env.send_one(unsigned, &attacker.wallet),
+        AnchorError::AccountNotSigner,
+    );
 
     assert_eq!(env.stake_vault_balance(), 1_000_000);
     assert_eq!(env.balance(&attacker.token), ACTOR_TOKENS);
@@ -203,14 +269,23 @@ fn unstake_cooldown_and_withdraw() {
     env.request_unstake(&operator, 0, 4_000_000).unwrap();
     let node = env.node(&operator.key(), 0);
     assert_eq!((node.stake, node.unstaking), (6_000_000, 4_000_000));
-    assert_eq!(node.unstake_available_at, start + env.params.unstake_cooldown_secs);
+    assert_eq!(
+        node.unstake_available_at,
+        start + env.params.unstake_cooldown_secs
+    );
     // Stake in cooldown stays in the vault.
     assert_eq!(env.stake_vault_balance(), 10_000_000);
 
     // Before the cooldown.
-    assert_tessera_error(env.withdraw_stake(&operator, 0, 1), TesseraError::CooldownNotElapsed);
+    assert_tessera_error(
+        env.withdraw_stake(&operator, 0, 1),
+        TesseraError::CooldownNotElapsed,
+    );
     env.chain.advance_time(env.params.unstake_cooldown_secs - 1);
-    assert_tessera_error(env.withdraw_stake(&operator, 0, 1), TesseraError::CooldownNotElapsed);
+    assert_tessera_error(
+        env.withdraw_stake(&operator, 0, 1),
+        TesseraError::CooldownNotElapsed,
+    );
     env.chain.advance_time(1);
 
     // Over-withdraw and zero.
@@ -218,7 +293,10 @@ fn unstake_cooldown_and_withdraw() {
         env.withdraw_stake(&operator, 0, 4_000_001),
         TesseraError::InsufficientUnstaking,
     );
-    assert_tessera_error(env.withdraw_stake(&operator, 0, 0), TesseraError::ZeroAmount);
+    assert_tessera_error(
+        env.withdraw_stake(&operator, 0, 0),
+        TesseraError::ZeroAmount,
+    );
 
     let before = env.balance(&operator.token);
     env.withdraw_stake(&operator, 0, 1_000_000).unwrap();
@@ -226,9 +304,15 @@ fn unstake_cooldown_and_withdraw() {
     assert_eq!(env.balance(&operator.token), before + 4_000_000);
     assert_eq!(env.stake_vault_balance(), 6_000_000);
     let node = env.node(&operator.key(), 0);
-    assert_eq!((node.stake, node.unstaking, node.unstake_available_at), (6_000_000, 0, 0));
+    assert_eq!(
+        (node.stake, node.unstaking, node.unstake_available_at),
+        (6_000_000, 0, 0)
+    );
     // Nothing left in cooldown.
-    assert_tessera_error(env.withdraw_stake(&operator, 0, 1), TesseraError::InsufficientUnstaking);
+    assert_tessera_error(
+        env.withdraw_stake(&operator, 0, 1),
+        TesseraError::InsufficientUnstaking,
+    );
 }
 
 #[test]
@@ -236,10 +320,14 @@ fn a_second_unstake_request_restarts_the_cooldown() {
     let env = TestEnv::new();
     let operator = env.staked_operator(10_000_000);
     env.request_unstake(&operator, 0, 1_000_000).unwrap();
-    env.chain.advance_time(env.params.unstake_cooldown_secs - 10);
+    env.chain
+        .advance_time(env.params.unstake_cooldown_secs - 10);
     env.request_unstake(&operator, 0, 1_000_000).unwrap();
     env.chain.advance_time(10);
-    assert_tessera_error(env.withdraw_stake(&operator, 0, 1), TesseraError::CooldownNotElapsed);
+    assert_tessera_error(
+        env.withdraw_stake(&operator, 0, 1),
+        TesseraError::CooldownNotElapsed,
+    );
     env.chain.advance_time(env.params.unstake_cooldown_secs);
     env.withdraw_stake(&operator, 0, 2_000_000).unwrap();
 }
@@ -249,7 +337,10 @@ fn unstake_attacks() {
     let env = TestEnv::new();
     let victim = env.staked_operator(5_000_000);
     let attacker = env.staked_operator(5_000_000);
-    assert_tessera_error(env.request_unstake(&attacker, 0, 0), TesseraError::ZeroAmount);
+    assert_tessera_error(
+        env.request_unstake(&attacker, 0, 0),
+        TesseraError::ZeroAmount,
+    );
     assert_tessera_error(
         env.request_unstake(&attacker, 0, 5_000_001),
         TesseraError::InsufficientStake,
@@ -260,7 +351,10 @@ fn unstake_attacks() {
         &pda::node(&attacker.key(), 0).0,
         &pda::node(&victim.key(), 0).0,
     );
-    assert_tessera_error(env.send_one(attack, &attacker.wallet), TesseraError::Unauthorized);
+    assert_tessera_error(
+        env.send_one(attack, &attacker.wallet),
+        TesseraError::Unauthorized,
+    );
 
     // Withdrawing the victim's cooled-down stake, into the attacker's account.
     env.request_unstake(&victim, 0, 5_000_000).unwrap();
@@ -270,10 +364,16 @@ fn unstake_attacks() {
         &pda::node(&attacker.key(), 0).0,
         &pda::node(&victim.key(), 0).0,
     );
-    assert_tessera_error(env.send_one(attack, &attacker.wallet), TesseraError::Unauthorized);
+    assert_tessera_error(
+        env.send_one(attack, &attacker.wallet),
+        TesseraError::Unauthorized,
+    );
     // The victim withdrawing into an account it does not own.
     let redirected = ix::withdraw_stake(&victim.key(), 0, &attacker.token, 5_000_000);
-    assert_tessera_error(env.send_one(redirected, &victim.wallet), TesseraError::WrongTokenOwner);
+    assert_tessera_error(
+        env.send_one(redirected, &victim.wallet),
+        TesseraError::WrongTokenOwner,
+    );
     // A substituted vault.
     let attacker_vault = env.token_account(&pda::config().0, &env.mint);
     env.mint_to(&attacker_vault, 5_000_000);
@@ -282,7 +382,10 @@ fn unstake_attacks() {
         &pda::stake_vault().0,
         &attacker_vault,
     );
-    assert_tessera_error(env.send_one(wrong_vault, &victim.wallet), TesseraError::WrongVault);
+    assert_tessera_error(
+        env.send_one(wrong_vault, &victim.wallet),
+        TesseraError::WrongVault,
+    );
 
     assert_eq!(env.stake_vault_balance(), 10_000_000);
     env.withdraw_stake(&victim, 0, 5_000_000).unwrap();
@@ -309,17 +412,27 @@ fn close_node_only_when_empty() {
         &pda::node(&thief.key(), 0).0,
         &node_address,
     );
-    assert_tessera_error(env.send_one(attack, &thief.wallet), TesseraError::Unauthorized);
+    assert_tessera_error(
+        env.send_one(attack, &thief.wallet),
+        TesseraError::Unauthorized,
+    );
 
     let rent = env.lamports(&node_address);
     let before = env.lamports(&operator.key());
     let outcome = env.close_node(&operator, 0).unwrap();
     assert!(!env.exists(&node_address));
     let fee = 5_000;
-    assert_eq!(env.lamports(&operator.key()), before + rent - fee, "{outcome:?}");
+    assert_eq!(
+        env.lamports(&operator.key()),
+        before + rent - fee,
+        "{outcome:?}"
+    );
 
     // Closed: the node can be registered afresh, and the old one cannot be used.
-    assert_anchor_error(env.stake(&operator, 0, 1), AnchorError::AccountNotInitialized);
+    assert_anchor_error(
+        env.stake(&operator, 0, 1),
+        AnchorError::AccountNotInitialized,
+    );
     env.register_node(&operator, node_args(0)).unwrap();
     assert_eq!(env.node(&operator.key(), 0).stake, 0);
 }
@@ -329,7 +442,9 @@ fn nodes_are_listed_through_the_chain_trait() {
     let env = TestEnv::new();
     let a = env.staked_operator(1_000_000);
     let b = env.staked_operator(2_000_000);
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let nodes: Vec<(anchor_lang::prelude::Pubkey, Node)> =
         runtime.block_on(chain::list(&env.chain, &[])).unwrap();
     assert_eq!(nodes.len(), 2);
@@ -376,6 +491,9 @@ fn open_assignments_lock_stake_and_block_closing() {
     let mut node = env.node(&idle.key(), 0);
     node.open_assignments = 1;
     env.overwrite(&idle_address, &node);
-    assert_tessera_error(env.close_node(&idle, 0), TesseraError::NodeHasOpenAssignments);
+    assert_tessera_error(
+        env.close_node(&idle, 0),
+        TesseraError::NodeHasOpenAssignments,
+    );
     assert!(env.exists(&idle_address));
 }

@@ -46,7 +46,10 @@ pub struct Job {
 
 impl Job {
     pub fn invariant(&self) -> Result<()> {
-        require!(self.claimed <= self.replicas, TesseraError::InvariantViolated);
+        require!(
+            self.claimed <= self.replicas,
+            TesseraError::InvariantViolated
+        );
         let full = u64::from(self.replicas)
             .checked_mul(self.reward_per_replica)
             .ok_or_else(|| error!(TesseraError::MathOverflow))?;
