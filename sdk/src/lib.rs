@@ -4,6 +4,7 @@
 //! through it.
 
 pub mod chain;
+pub mod events;
 #[cfg(feature = "in-process")]
 pub mod in_process;
 pub mod instructions;

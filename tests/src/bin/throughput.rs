@@ -5,6 +5,7 @@
 //! Prints one line per instruction kind: transactions, seconds, transactions per second.
 use std::time::Instant;
 
+use anchor_lang::Space;
 use tessera_tests::{node_args, TestEnv};
 
 fn main() {
@@ -14,6 +15,15 @@ fn main() {
         .unwrap_or(1_000);
     let env = TestEnv::new();
     println!("mode: {:?}", env.chain.mode());
+    for (name, space) in [
+        ("Config", 8 + tessera::state::Config::INIT_SPACE),
+        ("Node", 8 + tessera::state::Node::INIT_SPACE),
+        ("Job", 8 + tessera::state::Job::INIT_SPACE),
+        ("token vault", tessera_sdk::token::TOKEN_ACCOUNT_LEN),
+    ] {
+        let rent = env.chain.rent_exempt_minimum(space);
+        println!("{name:12} {space:5} bytes, rent-exempt minimum {rent} lamports");
+    }
 
     let operator = env.actor();
     env.register_node(&operator, node_args(0))

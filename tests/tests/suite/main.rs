@@ -4,4 +4,5 @@ mod compute_units;
 mod config;
 mod conservation;
 mod escrow;
+mod events;
 mod staking;
