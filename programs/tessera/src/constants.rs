@@ -35,7 +35,7 @@ pub const REGION_COUNT: u8 = 32;
 pub const KERNEL_ID_COUNT: u8 = 32;
 
 /// Basis points in one whole.
-pub const BPS_DENOMINATOR: u64 = 10_000;
+pub const MAX_BPS: u16 = 10_000;
 /// Hard ceiling of replicas per job, whatever governance sets.
 pub const MAX_REPLICAS_CEILING: u8 = 16;
 /// Hard ceiling of the protocol fee (20%).

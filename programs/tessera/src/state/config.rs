@@ -83,13 +83,10 @@ impl Params {
             TesseraError::ProtocolFeeOutOfBounds
         );
         require!(
-            (1..=BPS_DENOMINATOR as u16).contains(&self.slash_bps),
+            (1..=MAX_BPS).contains(&self.slash_bps),
             TesseraError::SlashOutOfBounds
         );
-        require!(
-            u64::from(self.no_show_bps) <= BPS_DENOMINATOR,
-            TesseraError::NoShowOutOfBounds
-        );
+        require!(self.no_show_bps <= MAX_BPS, TesseraError::NoShowOutOfBounds);
         require!(
             (1..=MAX_REPLICAS_CEILING).contains(&self.max_replicas),
             TesseraError::MaxReplicasOutOfBounds
