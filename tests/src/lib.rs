@@ -45,7 +45,6 @@ pub struct TestEnv {
     pub authority: Keypair,
     pub mint: Pubkey,
     pub params: Params,
-    actors_created: std::cell::Cell<u64>,
 }
 
 /// Parameters the tests start from.
@@ -144,7 +143,6 @@ impl TestEnv {
             authority,
             mint: mint.pubkey(),
             params: default_params(),
-            actors_created: std::cell::Cell::new(0),
         }
     }
 
@@ -203,7 +201,6 @@ impl TestEnv {
         if tokens > 0 {
             self.mint_to(&token, tokens);
         }
-        self.actors_created.set(self.actors_created.get() + 1);
         Actor { wallet, token }
     }
 
