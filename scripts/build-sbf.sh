@@ -56,7 +56,9 @@ step "building programs/tessera for bpfel-solana-std"
 log=$(mktemp)
 cd "$root"
 # RUSTFLAGS from the environment would silently replace the target's rustflags.
-if ! env -u RUSTFLAGS PATH="$TOOLS/bin:$PATH" CARGO_TARGET_DIR="$SBF_TARGET" \
+# CARGO_CACHE_RUSTC_INFO=0: cargo caches the sysroot per rustc binary, and every linked copy of
+# the nightly shares that binary, so a relinked toolchain would keep a stale sysroot.
+if ! env -u RUSTFLAGS CARGO_CACHE_RUSTC_INFO=0 PATH="$TOOLS/bin:$PATH" CARGO_TARGET_DIR="$SBF_TARGET" \
   cargo "+$TCNAME" build --release --locked -p tessera \
   --config "$root/sbf/cargo-config.toml" \
   --target "$root/sbf/bpfel-solana-std.json" -Zbuild-std=std,panic_abort 2>&1 |
