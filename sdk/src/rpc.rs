@@ -210,6 +210,125 @@ mod tests {
         }
     }
 
+    /// A JSON-RPC responder on loopback: answers each request by its method name from
+    /// `answers`, and records the request bodies.
+    fn serve(answers: Vec<(&'static str, String)>) -> (String, std::sync::mpsc::Receiver<String>) {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (seen, bodies) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let mut stream = stream.unwrap();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap();
+                    }
+                }
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).unwrap();
+                let body = String::from_utf8(body).unwrap();
+                let answer = answers
+                    .iter()
+                    .find(|(method, _)| body.contains(&format!("\"{method}\"")))
+                    .map(|(_, result)| result.clone())
+                    .unwrap_or_else(|| "null".into());
+                let _ = seen.send(body);
+                let reply = format!(r#"{{"jsonrpc":"2.0","result":{answer},"id":1}}"#);
+                write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
+                    reply.len()
+                )
+                .unwrap();
+            }
+        });
+        (url, bodies)
+    }
+
+    #[tokio::test]
+    async fn program_accounts_send_filters_and_decode_base64() {
+        use base64::Engine;
+        let address = Pubkey::new_unique();
+        let owner = Pubkey::new_unique();
+        let data = base64::engine::general_purpose::STANDARD.encode([9u8, 8, 7, 6]);
+        let (url, bodies) = serve(vec![
+            (
+                "getProgramAccounts",
+                format!(
+                    r#"[{{"pubkey":"{address}","account":{{"data":["{data}","base64"],"executable":false,"lamports":4242,"owner":"{owner}","rentEpoch":0,"space":4}}}}]"#
+                ),
+            ),
+            (
+                "getVersion",
+                r#"{"solana-core":"4.2.2","feature-set":1}"#.into(),
+            ),
+        ]);
+        let chain = RpcChain::new(url);
+        let found = chain
+            .program_accounts(
+                &owner,
+                &[
+                    AccountFilter::Memcmp {
+                        offset: 8,
+                        bytes: vec![1, 2, 3],
+                    },
+                    AccountFilter::DataSize(4),
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0, address);
+        assert_eq!(found[0].1.data, vec![9, 8, 7, 6]);
+        assert_eq!((found[0].1.lamports, found[0].1.owner), (4242, owner));
+        let request = bodies
+            .try_iter()
+            .find(|b| b.contains("getProgramAccounts"))
+            .expect("a getProgramAccounts request");
+        assert!(request.contains(&owner.to_string()), "{request}");
+        assert!(request.contains(r#""offset":8"#), "{request}");
+        assert!(request.contains(r#""dataSize":4"#), "{request}");
+        assert!(request.contains(r#""encoding":"base64""#), "{request}");
+    }
+
+    #[tokio::test]
+    async fn missing_account_is_none_and_clock_decodes() {
+        use base64::Engine;
+        let mut clock = Vec::new();
+        for v in [11u64, 0, 1, 2, 1_767_225_600] {
+            clock.extend_from_slice(&v.to_le_bytes());
+        }
+        let clock = base64::engine::general_purpose::STANDARD.encode(clock);
+        let sysvar = Pubkey::from_str_const("Sysvar1111111111111111111111111111111111111");
+        let (url, _) = serve(vec![(
+            "getAccountInfo",
+            format!(
+                r#"{{"context":{{"slot":11}},"value":{{"data":["{clock}","base64"],"executable":false,"lamports":1,"owner":"{sysvar}","rentEpoch":0,"space":40}}}}"#
+            ),
+        )]);
+        let chain = RpcChain::new(url);
+        let now = chain.clock().await.unwrap();
+        assert_eq!((now.slot, now.unix_timestamp), (11, 1_767_225_600));
+
+        let (url, _) = serve(vec![(
+            "getAccountInfo",
+            r#"{"context":{"slot":11},"value":null}"#.into(),
+        )]);
+        let chain = RpcChain::new(url);
+        assert!(chain
+            .account(&Pubkey::new_unique())
+            .await
+            .unwrap()
+            .is_none());
+    }
+
     /// Nothing listens on port 9 (discard) of loopback: the error must be an RPC error, not a
     /// panic or a hang.
     #[tokio::test]
