@@ -141,15 +141,20 @@ pub async fn fetch<T: AccountDeserialize, C: Chain + ?Sized>(
     }
 }
 
+/// The filter that selects accounts of Anchor type `T` (its discriminator).
+pub fn type_filter<T: Discriminator>() -> AccountFilter {
+    AccountFilter::Memcmp {
+        offset: 0,
+        bytes: T::DISCRIMINATOR.to_vec(),
+    }
+}
+
 /// Lists every account of Anchor type `T` owned by the program, with extra `filters`.
 pub async fn list<T: AccountDeserialize + Discriminator, C: Chain + ?Sized>(
     chain: &C,
     filters: &[AccountFilter],
 ) -> Result<Vec<(Pubkey, T)>, ChainError> {
-    let mut all = vec![AccountFilter::Memcmp {
-        offset: 0,
-        bytes: T::DISCRIMINATOR.to_vec(),
-    }];
+    let mut all = vec![type_filter::<T>()];
     all.extend_from_slice(filters);
     chain
         .program_accounts(&tessera::ID, &all)

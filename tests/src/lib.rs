@@ -14,7 +14,7 @@ use tessera::instructions::{PostJobArgs, RegisterNodeArgs, UpdateNodeArgs};
 use tessera::state::{
     Config, HardwareKind, HardwareProfile, InputRef, Job, Node, Params, Requirements,
 };
-use tessera_sdk::chain::{decode, AccountFilter, ChainError};
+use tessera_sdk::chain::{decode, type_filter, ChainError};
 use tessera_sdk::in_process::{InProcessChain, ProgramMode, TxOutcome};
 use tessera_sdk::{instructions as ix, pda, token};
 
@@ -272,12 +272,8 @@ impl TestEnv {
 
     /// Every account of type `T` the program owns.
     pub fn all<T: AccountDeserialize + Discriminator>(&self) -> Vec<(Pubkey, T)> {
-        let filter = AccountFilter::Memcmp {
-            offset: 0,
-            bytes: T::DISCRIMINATOR.to_vec(),
-        };
         self.chain
-            .scan(&tessera::ID, &[filter])
+            .scan(&tessera::ID, &[type_filter::<T>()])
             .into_iter()
             .map(|(address, account)| (address, decode(&address, &account.data).expect("decode")))
             .collect()

@@ -204,7 +204,9 @@ impl World {
                 stranger,
                 pick,
             } => {
-                let Some(&(nonce, _)) = m.jobs[actor].get(pick) else {
+                // Without a job to steal, or "stealing" one's own job, there is no attack.
+                let Some(&(nonce, _)) = m.jobs[actor].get(pick).filter(|_| stranger != actor)
+                else {
                     return (false, false, 0);
                 };
                 let owner = self.actors[actor].key();
@@ -214,13 +216,7 @@ impl World {
                     &pda::job(&thief.key(), nonce).0,
                     &pda::job(&owner, nonce).0,
                 );
-                let ok = if stranger == actor {
-                    // Substitution is a no-op for the owner: skip, it is not an attack.
-                    return (false, false, 0);
-                } else {
-                    env.send_one(attack, &thief.wallet).is_ok()
-                };
-                (ok, false, 0)
+                (env.send_one(attack, &thief.wallet).is_ok(), false, 0)
             }
             Op::Advance { seconds } => {
                 env.chain.advance_time(seconds);

@@ -1,7 +1,6 @@
 //! Operator instructions: register_node, update_node, stake, request_unstake, withdraw_stake,
 //! close_node.
 use anchor_lang::error::ErrorCode as AnchorError;
-use solana_signer::Signer;
 use tessera::error::TesseraError;
 use tessera::state::{HardwareKind, Node};
 use tessera_sdk::{chain, instructions as ix, pda};
@@ -44,78 +43,43 @@ fn register_node_twice_is_refused() {
 fn register_node_validates_profile_region_and_endpoint() {
     let env = TestEnv::new();
     let operator = env.actor();
+    let case = |change: &dyn Fn(&mut tessera::instructions::RegisterNodeArgs), error| {
+        let mut args = node_args(0);
+        change(&mut args);
+        (args, error)
+    };
     let cases = vec![
-        (
-            {
-                let mut a = node_args(0);
-                a.hardware.gpu_model = String::new();
-                a
-            },
+        case(
+            &|a| a.hardware.gpu_model = String::new(),
             TesseraError::InvalidGpuModel,
         ),
-        (
-            {
-                let mut a = node_args(0);
-                a.hardware.gpu_model = "x".repeat(33);
-                a
-            },
+        case(
+            &|a| a.hardware.gpu_model = "x".repeat(33),
             TesseraError::InvalidGpuModel,
         ),
-        (
-            {
-                let mut a = node_args(0);
-                a.hardware.vram_mib = 0;
-                a
-            },
+        case(
+            &|a| a.hardware.vram_mib = 0,
             TesseraError::InvalidHardwareProfile,
         ),
-        (
-            {
-                let mut a = node_args(0);
-                a.hardware.compute_capability = 201;
-                a
-            },
+        case(
+            &|a| a.hardware.compute_capability = 201,
             TesseraError::InvalidHardwareProfile,
         ),
-        (
-            {
-                let mut a = node_args(0);
+        case(
+            &|a| {
                 a.hardware = cpu_profile();
                 a.hardware.vram_mib = 1;
-                a
             },
             TesseraError::InvalidHardwareProfile,
         ),
-        (
-            {
-                let mut a = node_args(0);
-                a.hardware.cpu_cores = 0;
-                a
-            },
-            TesseraError::InvalidCpuCores,
-        ),
-        (
-            {
-                let mut a = node_args(0);
-                a.region = 32;
-                a
-            },
-            TesseraError::InvalidRegion,
-        ),
-        (
-            {
-                let mut a = node_args(0);
-                a.endpoint = "ftp://node".into();
-                a
-            },
+        case(&|a| a.hardware.cpu_cores = 0, TesseraError::InvalidCpuCores),
+        case(&|a| a.region = 32, TesseraError::InvalidRegion),
+        case(
+            &|a| a.endpoint = "ftp://node".into(),
             TesseraError::InvalidEndpoint,
         ),
-        (
-            {
-                let mut a = node_args(0);
-                a.endpoint = format!("https://{}", "a".repeat(121));
-                a
-            },
+        case(
+            &|a| a.endpoint = format!("https://{}", "a".repeat(121)),
             TesseraError::InvalidEndpoint,
         ),
     ];
@@ -440,7 +404,7 @@ fn close_node_only_when_empty() {
 #[test]
 fn nodes_are_listed_through_the_chain_trait() {
     let env = TestEnv::new();
-    let a = env.staked_operator(1_000_000);
+    let _a = env.staked_operator(1_000_000);
     let b = env.staked_operator(2_000_000);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -461,8 +425,6 @@ fn nodes_are_listed_through_the_chain_trait() {
     assert_eq!(only_b.len(), 1);
     assert_eq!(only_b[0].1.stake, 2_000_000);
     assert_eq!(only_b[0].0, pda::node(&b.key(), 0).0);
-    let _ = a;
-    let _ = env.authority.pubkey();
 }
 
 /// Claiming comes with the verification core; the guards that depend on open assignments are
