@@ -3,14 +3,15 @@
 //! Builders take the wallets involved and derive every PDA themselves; token accounts that
 //! belong to users are passed explicitly.
 use anchor_lang::prelude::Pubkey;
-use anchor_lang::solana_program::instruction::Instruction;
+use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
 use anchor_lang::{system_program, InstructionData, ToAccountMetas};
 use anchor_spl::token::spl_token;
 use tessera::instructions::{
-    InitializeArgs, PostJobArgs, RegisterNodeArgs, RequestUnstakeArgs, StakeArgs, UpdateNodeArgs,
-    UpdateParamsArgs, WithdrawStakeArgs,
+    CommitArgs, InitializeArgs, PostJobArgs, RegisterNodeArgs, RequestUnstakeArgs, RevealArgs,
+    StakeArgs, UpdateNodeArgs, UpdateParamsArgs, WithdrawEarningsArgs, WithdrawStakeArgs,
 };
-use tessera::state::Params;
+use tessera::state::sortition::SLOT_HASHES_ID;
+use tessera::state::{Job, Params};
 use tessera::{accounts, instruction};
 
 use crate::pda;
@@ -147,6 +148,7 @@ pub fn post_job(submitter: &Pubkey, submitter_token: &Pubkey, args: PostJobArgs)
             job: pda::job(submitter, args.nonce).0,
             submitter_token: *submitter_token,
             escrow_vault: pda::escrow_vault().0,
+            slot_hashes: SLOT_HASHES_ID,
             token_program: spl_token::ID,
             system_program: system_program::ID,
         },
@@ -166,5 +168,134 @@ pub fn cancel_job(submitter: &Pubkey, nonce: u64, refund_to: &Pubkey) -> Instruc
             token_program: spl_token::ID,
         },
         instruction::CancelJob {},
+    )
+}
+
+/// Pays `amount` of the node's earnings into `destination` (the operator's token account).
+pub fn withdraw_earnings(
+    operator: &Pubkey,
+    index: u16,
+    destination: &Pubkey,
+    amount: u64,
+) -> Instruction {
+    build(
+        accounts::WithdrawEarnings {
+            operator: *operator,
+            config: pda::config().0,
+            node: pda::node(operator, index).0,
+            destination: *destination,
+            stake_vault: pda::stake_vault().0,
+            token_program: spl_token::ID,
+        },
+        instruction::WithdrawEarnings {
+            args: WithdrawEarningsArgs { amount },
+        },
+    )
+}
+
+/// Claims a replica slot of `job` for the operator's `index`-th node.
+pub fn claim(operator: &Pubkey, index: u16, job: &Pubkey) -> Instruction {
+    build(
+        accounts::Claim {
+            operator: *operator,
+            config: pda::config().0,
+            node: pda::node(operator, index).0,
+            job: *job,
+        },
+        instruction::Claim {},
+    )
+}
+
+/// Commits `commitment` (see [`crate::verification::commitment`]) for the node's slot.
+pub fn commit(operator: &Pubkey, index: u16, job: &Pubkey, commitment: [u8; 32]) -> Instruction {
+    build(
+        accounts::Commit {
+            operator: *operator,
+            node: pda::node(operator, index).0,
+            job: *job,
+        },
+        instruction::Commit {
+            args: CommitArgs { commitment },
+        },
+    )
+}
+
+/// Reveals the root and salt behind the node's commitment.
+pub fn reveal(
+    operator: &Pubkey,
+    index: u16,
+    job: &Pubkey,
+    result_root: [u8; 32],
+    salt: [u8; 32],
+) -> Instruction {
+    build(
+        accounts::Reveal {
+            operator: *operator,
+            node: pda::node(operator, index).0,
+            job: *job,
+        },
+        instruction::Reveal {
+            args: RevealArgs { result_root, salt },
+        },
+    )
+}
+
+fn settle_accounts(job: &Pubkey) -> accounts::Settle {
+    accounts::Settle {
+        config: pda::config().0,
+        job: *job,
+        escrow_vault: pda::escrow_vault().0,
+        stake_vault: pda::stake_vault().0,
+        treasury: pda::treasury().0,
+        slot_hashes: SLOT_HASHES_ID,
+        token_program: spl_token::ID,
+    }
+}
+
+fn with_slot_nodes(mut ix: Instruction, slot_nodes: &[Pubkey]) -> Instruction {
+    ix.accounts
+        .extend(slot_nodes.iter().map(|n| AccountMeta::new(*n, false)));
+    ix
+}
+
+/// The node of every slot of `job`, in slot order: the remaining accounts of a settlement.
+pub fn slot_nodes(job: &Job) -> Vec<Pubkey> {
+    job.slots.iter().map(|s| s.node).collect()
+}
+
+/// Settles `job` (permissionless); `slot_nodes` is [`slot_nodes`] of the job's account.
+pub fn settle(job: &Pubkey, slot_nodes: &[Pubkey]) -> Instruction {
+    with_slot_nodes(
+        build(settle_accounts(job), instruction::Settle {}),
+        slot_nodes,
+    )
+}
+
+/// Expires a stalled `job` (permissionless), paying the bounty into `bounty_to`.
+pub fn expire_job(job: &Pubkey, slot_nodes: &[Pubkey], bounty_to: &Pubkey) -> Instruction {
+    with_slot_nodes(
+        build(
+            accounts::ExpireJob {
+                settle: settle_accounts(job),
+                bounty_to: *bounty_to,
+            },
+            instruction::ExpireJob {},
+        ),
+        slot_nodes,
+    )
+}
+
+/// Closes a settled job: its refund goes to `refund_to`, its rent to the submitter.
+pub fn close_job(submitter: &Pubkey, nonce: u64, refund_to: &Pubkey) -> Instruction {
+    build(
+        accounts::CloseJob {
+            submitter: *submitter,
+            config: pda::config().0,
+            job: pda::job(submitter, nonce).0,
+            refund_to: *refund_to,
+            escrow_vault: pda::escrow_vault().0,
+            token_program: spl_token::ID,
+        },
+        instruction::CloseJob {},
     )
 }

@@ -12,6 +12,7 @@ pub mod pda;
 pub mod rpc;
 pub mod token;
 pub mod transaction;
+pub mod verification;
 
 pub use chain::{AccountFilter, Chain, ChainError};
 pub use rpc::RpcChain;

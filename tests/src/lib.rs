@@ -16,6 +16,7 @@ use tessera::state::{
 };
 use tessera_sdk::chain::{decode, type_filter, ChainError};
 use tessera_sdk::in_process::{InProcessChain, ProgramMode, TxOutcome};
+use tessera_sdk::verification::commitment;
 use tessera_sdk::{instructions as ix, pda, token};
 
 /// Lamports every actor starts with.
@@ -60,7 +61,19 @@ pub fn default_params() -> Params {
         reveal_window_secs: 600,
         max_job_duration_secs: 7 * 86_400,
         allowed_kernels: DEFAULT_KERNELS,
+        escalation_replicas: 2,
+        priority_window_secs: 60,
+        // Every staked node wins the priority sortition; tests of the sortition raise it.
+        sortition_weight: 1,
+        unavailable_comp_bps: 2_000,
+        expiry_grace_secs: 3_600,
+        expiry_bounty_bps: 1_000,
     }
+}
+
+/// Escrow of a job under [`default_params`]: replicas plus the two escalation replicas.
+pub fn escrow_of(replicas: u8, reward: u64) -> u64 {
+    (u64::from(replicas) + u64::from(default_params().escalation_replicas)) * reward
 }
 
 pub fn gpu_profile() -> HardwareProfile {
@@ -388,6 +401,91 @@ impl TestEnv {
             ix::cancel_job(&submitter.key(), nonce, &submitter.token),
             &submitter.wallet,
         )
+    }
+
+    pub fn withdraw_earnings(
+        &self,
+        operator: &Actor,
+        index: u16,
+        amount: u64,
+    ) -> Result<TxOutcome, ChainError> {
+        self.send_one(
+            ix::withdraw_earnings(&operator.key(), index, &operator.token, amount),
+            &operator.wallet,
+        )
+    }
+
+    pub fn claim(
+        &self,
+        operator: &Actor,
+        index: u16,
+        job: &Pubkey,
+    ) -> Result<TxOutcome, ChainError> {
+        self.send_one(ix::claim(&operator.key(), index, job), &operator.wallet)
+    }
+
+    /// Commits to `root` with `salt` for the operator's `index`-th node.
+    pub fn commit(
+        &self,
+        operator: &Actor,
+        index: u16,
+        job: &Pubkey,
+        root: [u8; 32],
+        salt: [u8; 32],
+    ) -> Result<TxOutcome, ChainError> {
+        let node = pda::node(&operator.key(), index).0;
+        self.commit_raw(operator, index, job, commitment(&root, &node, &salt))
+    }
+
+    pub fn commit_raw(
+        &self,
+        operator: &Actor,
+        index: u16,
+        job: &Pubkey,
+        commitment: [u8; 32],
+    ) -> Result<TxOutcome, ChainError> {
+        self.send_one(
+            ix::commit(&operator.key(), index, job, commitment),
+            &operator.wallet,
+        )
+    }
+
+    pub fn reveal(
+        &self,
+        operator: &Actor,
+        index: u16,
+        job: &Pubkey,
+        root: [u8; 32],
+        salt: [u8; 32],
+    ) -> Result<TxOutcome, ChainError> {
+        self.send_one(
+            ix::reveal(&operator.key(), index, job, root, salt),
+            &operator.wallet,
+        )
+    }
+
+    /// Settles `job` with its slot nodes as they are on chain; the authority pays the fee
+    /// (anyone may crank).
+    pub fn settle(&self, job: &Pubkey) -> Result<TxOutcome, ChainError> {
+        let nodes = ix::slot_nodes(&self.read::<Job>(job));
+        self.send_one(ix::settle(job, &nodes), &self.authority)
+    }
+
+    /// Expires `job` with `caller` cranking and collecting the bounty.
+    pub fn expire_job(&self, job: &Pubkey, caller: &Actor) -> Result<TxOutcome, ChainError> {
+        let nodes = ix::slot_nodes(&self.read::<Job>(job));
+        self.send_one(ix::expire_job(job, &nodes, &caller.token), &caller.wallet)
+    }
+
+    pub fn close_job(&self, submitter: &Actor, nonce: u64) -> Result<TxOutcome, ChainError> {
+        self.send_one(
+            ix::close_job(&submitter.key(), nonce, &submitter.token),
+            &submitter.wallet,
+        )
+    }
+
+    pub fn treasury_balance(&self) -> u64 {
+        self.balance(&pda::treasury().0)
     }
 
     /// A registered node (index 0) with `stake` staked.

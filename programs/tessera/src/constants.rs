@@ -52,5 +52,28 @@ pub const MAX_JOB_DURATION_CEILING_SECS: u32 = 30 * 86_400;
 pub const MIN_COMPUTE_CAPABILITY: u16 = 30;
 /// Highest compute capability a GPU may declare.
 pub const MAX_COMPUTE_CAPABILITY: u16 = 200;
-/// Reputation every node starts with, in basis points of the neutral weight.
-pub const INITIAL_REPUTATION_BPS: u16 = 10_000;
+/// Longest expiry grace governance may set (30 days).
+pub const MAX_EXPIRY_GRACE_SECS: u32 = 30 * 86_400;
+
+/// Most replica slots one job can hold: its replicas plus its escalation replicas.
+pub const MAX_SLOTS: usize = MAX_REPLICAS_CEILING as usize;
+/// The reserved result root a worker commits and reveals when the job's input could not be
+/// fetched, did not match its hash, or was not valid for the kernel.
+pub const INPUT_UNAVAILABLE_ROOT: [u8; 32] = [0xff; 32];
+/// During the priority window a node's chance to hold a claim ticket for a job is
+/// `min(1, PRIORITY_OVERSUBSCRIPTION × slots × weight / sortition_weight)`: about three
+/// eligible nodes per open slot when `sortition_weight` matches the network's total weight.
+pub const PRIORITY_OVERSUBSCRIPTION: u64 = 3;
+/// Domain separator of a job's sortition seed.
+pub const JOB_SEED_DOMAIN: &[u8] = b"tessera:job-seed:v1";
+/// Domain separator of the seed of a job's escalation round.
+pub const ESCALATION_SEED_DOMAIN: &[u8] = b"tessera:escalation-seed:v1";
+/// Domain separator of a node's claim ticket.
+pub const TICKET_DOMAIN: &[u8] = b"tessera:ticket:v1";
+
+/// Reputation evidence is kept in thousandths of an observation.
+pub const EVIDENCE_UNIT: u32 = 1_000;
+/// Each settlement keeps `EVIDENCE_DECAY_NUM / EVIDENCE_DECAY_DEN` of the old evidence.
+pub const EVIDENCE_DECAY_NUM: u32 = 15;
+/// See [`EVIDENCE_DECAY_NUM`].
+pub const EVIDENCE_DECAY_DEN: u32 = 16;

@@ -32,6 +32,16 @@ pub enum TesseraError {
     JobDurationOutOfBounds,
     #[msg("at least one kernel id must be allowed")]
     NoKernelsAllowed,
+    #[msg("max_replicas + escalation_replicas must be at most 16")]
+    EscalationOutOfBounds,
+    #[msg("priority_window_secs must not exceed commit_window_secs")]
+    PriorityWindowOutOfBounds,
+    #[msg("sortition_weight must be at least 1")]
+    SortitionWeightOutOfBounds,
+    #[msg("unavailable_comp_bps and expiry_bounty_bps must be at most 10000")]
+    BpsOutOfBounds,
+    #[msg("expiry_grace_secs must be between 1 second and 30 days")]
+    ExpiryGraceOutOfBounds,
 
     // Node registration.
     #[msg("GPU model label is empty, too long or not printable ASCII")]
@@ -60,6 +70,10 @@ pub enum TesseraError {
     NodeHasStake,
     #[msg("node still has open assignments")]
     NodeHasOpenAssignments,
+    #[msg("node still holds earnings; withdraw them first")]
+    NodeHasEarnings,
+    #[msg("amount exceeds the node's earnings")]
+    InsufficientEarnings,
 
     // Jobs.
     #[msg("kernel id is not allowed by the network parameters")]
@@ -86,6 +100,60 @@ pub enum TesseraError {
     JobNotOpen,
     #[msg("job already has claimed replicas")]
     JobAlreadyClaimed,
+    #[msg("account is not the SlotHashes sysvar, or it holds no slot hash")]
+    WrongSlotHashes,
+
+    // Claims.
+    #[msg("node is not accepting jobs")]
+    NodeNotAccepting,
+    #[msg("node's active stake is below min_stake")]
+    StakeBelowMinimum,
+    #[msg("node does not meet the job's hardware requirements")]
+    HardwareMismatch,
+    #[msg("node's region is not allowed by the job")]
+    RegionMismatch,
+    #[msg("job's reward per work unit is below the node's minimum price")]
+    PriceBelowNodeMinimum,
+    #[msg("every replica slot of this round is taken")]
+    RoundFull,
+    #[msg("this round no longer takes claims")]
+    ClaimWindowClosed,
+    #[msg("node already holds a slot of this job")]
+    NodeAlreadyAssigned,
+    #[msg("operator already holds a slot of this job with another node")]
+    OperatorAlreadyAssigned,
+    #[msg("node's ticket did not win the priority sortition; claim after the priority window")]
+    NotPrioritySelected,
+
+    // Commit and reveal.
+    #[msg("node holds no slot of this job in the current round")]
+    NotAssigned,
+    #[msg("slot has already committed")]
+    AlreadyCommitted,
+    #[msg("commit deadline has passed")]
+    CommitWindowClosed,
+    #[msg("slot has not committed")]
+    NotCommitted,
+    #[msg("slot has already revealed")]
+    AlreadyRevealed,
+    #[msg("reveal phase has not started: slots are still committing")]
+    RevealNotOpen,
+    #[msg("reveal deadline has passed")]
+    RevealWindowClosed,
+    #[msg("revealed root and salt do not open this node's commitment")]
+    CommitmentMismatch,
+
+    // Settlement.
+    #[msg(
+        "round is not complete: slots are still revealing and the reveal deadline has not passed"
+    )]
+    RoundNotComplete,
+    #[msg("job cannot be expired before its reveal deadline plus the expiry grace")]
+    NotExpired,
+    #[msg("settlement needs every slot's node account, writable and in slot order")]
+    WrongSlotNodes,
+    #[msg("job has not ended")]
+    JobNotEnded,
 
     // Arithmetic and invariants.
     #[msg("arithmetic overflow")]

@@ -1,7 +1,7 @@
 //! One event per state change. Workers, the CLI and the dashboard index these.
 use anchor_lang::prelude::*;
 
-use crate::state::{HardwareProfile, JobEndReason, Params, Requirements};
+use crate::state::{HardwareProfile, JobEndReason, Params, Reputation, Requirements};
 
 #[event]
 pub struct NetworkInitialized {
@@ -88,6 +88,8 @@ pub struct JobPosted {
     pub replicas: u8,
     pub reward_per_replica: u64,
     pub escrow: u64,
+    pub escalation_replicas: u8,
+    pub seed: [u8; 32],
     pub deadline: i64,
     pub requirements: Requirements,
 }
@@ -96,5 +98,107 @@ pub struct JobPosted {
 pub struct JobEnded {
     pub job: Pubkey,
     pub reason: JobEndReason,
+    pub refunded: u64,
+}
+
+#[event]
+pub struct SlotClaimed {
+    pub job: Pubkey,
+    pub node: Pubkey,
+    pub operator: Pubkey,
+    pub slot: u8,
+    pub escalation: bool,
+    /// Whether the claim came inside the priority window (its ticket won).
+    pub by_priority: bool,
+}
+
+#[event]
+pub struct ResultCommitted {
+    pub job: Pubkey,
+    pub node: Pubkey,
+    pub slot: u8,
+    pub commitment: [u8; 32],
+}
+
+#[event]
+pub struct ResultRevealed {
+    pub job: Pubkey,
+    pub node: Pubkey,
+    pub slot: u8,
+    pub root: [u8; 32],
+}
+
+#[event]
+pub struct EscalationStarted {
+    pub job: Pubkey,
+    pub replicas: u8,
+    pub seed: [u8; 32],
+    pub commit_deadline: i64,
+    pub reveal_deadline: i64,
+}
+
+#[event]
+pub struct JobSettled {
+    pub job: Pubkey,
+    pub reason: JobEndReason,
+    pub result_root: Option<[u8; 32]>,
+    /// Tokens left for the submitter (paid out when the job is closed).
+    pub refund: u64,
+    /// Whether the settlement came through `expire_job`.
+    pub expired: bool,
+}
+
+/// Why tokens moved at settlement.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReceiptKind {
+    /// Reward for a winning result, after the fee; credited to the node's earnings.
+    Reward,
+    /// Compensation for agreeing the input was unavailable, after the fee.
+    Compensation,
+    /// Protocol fee on a reward or compensation, to the treasury.
+    ProtocolFee,
+    /// Stake taken for revealing a result the majority rejected.
+    Slash,
+    /// Stake taken for claiming and never revealing.
+    NoShowPenalty,
+    /// Penalties returned to the submitter to cover escalation rewards ("loser pays").
+    EscalationReimbursement,
+    /// Penalties paid to whoever expired the job.
+    ExpiryBounty,
+    /// Penalties not otherwise used, to the treasury.
+    PenaltyToTreasury,
+    /// Escrow left for the submitter (unfilled slots, unused reserve, no result).
+    Refund,
+}
+
+/// One token movement of a settlement: who, how much, why.
+#[event]
+pub struct Receipt {
+    pub job: Pubkey,
+    /// The node, the submitter, the treasury or the expiry caller.
+    pub party: Pubkey,
+    pub amount: u64,
+    pub kind: ReceiptKind,
+}
+
+#[event]
+pub struct ReputationUpdated {
+    pub node: Pubkey,
+    pub job: Pubkey,
+    pub reputation: Reputation,
+}
+
+#[event]
+pub struct EarningsWithdrawn {
+    pub node: Pubkey,
+    pub amount: u64,
+    pub earnings: u64,
+    pub destination: Pubkey,
+}
+
+#[event]
+pub struct JobClosed {
+    pub job: Pubkey,
+    pub submitter: Pubkey,
     pub refunded: u64,
 }

@@ -1,5 +1,6 @@
 //! Tessera: a verifiable GPU compute network. This crate is the on-chain program: network
-//! config, operator nodes and their stake, and job escrow in one SPL token.
+//! config, operator nodes and their stake, job escrow in one SPL token, and the verification
+//! core (stake-weighted claims, commit–reveal, k-of-n settlement, escalation, slashing).
 //!
 //! `lib.rs` only dispatches; each instruction lives in its own file under `instructions/`.
 #![allow(unexpected_cfgs)]
@@ -14,6 +15,7 @@ pub mod constants;
 pub mod error;
 pub mod events;
 pub mod instructions;
+pub mod settlement;
 pub mod state;
 mod token_transfer;
 
@@ -92,6 +94,26 @@ pub mod tessera {
         instructions::close_node::handler(ctx)
     }
 
+    pub fn withdraw_earnings(
+        ctx: Context<WithdrawEarnings>,
+        args: WithdrawEarningsArgs,
+    ) -> Result<()> {
+        instructions::withdraw_earnings::handler(ctx, args)
+    }
+
+    /// Takes a replica slot of a job's current round.
+    pub fn claim(ctx: Context<Claim>) -> Result<()> {
+        instructions::claim::handler(ctx)
+    }
+
+    pub fn commit(ctx: Context<Commit>, args: CommitArgs) -> Result<()> {
+        instructions::commit::handler(ctx, args)
+    }
+
+    pub fn reveal(ctx: Context<Reveal>, args: RevealArgs) -> Result<()> {
+        instructions::reveal::handler(ctx, args)
+    }
+
     // ---- Submitter ----
 
     pub fn post_job(ctx: Context<PostJob>, args: PostJobArgs) -> Result<()> {
@@ -100,5 +122,22 @@ pub mod tessera {
 
     pub fn cancel_job(ctx: Context<CancelJob>) -> Result<()> {
         instructions::cancel_job::handler(ctx)
+    }
+
+    /// Collects a settled job's refund and the account's rent.
+    pub fn close_job(ctx: Context<CloseJob>) -> Result<()> {
+        instructions::close_job::handler(ctx)
+    }
+
+    // ---- Permissionless crank ----
+
+    /// Settles a job's round once it has fully revealed or its reveal deadline passed.
+    pub fn settle<'info>(ctx: Context<'info, Settle<'info>>) -> Result<()> {
+        instructions::settle::handler(ctx)
+    }
+
+    /// Settles a stalled job after its grace period, for a bounty out of the penalties.
+    pub fn expire_job<'info>(ctx: Context<'info, ExpireJob<'info>>) -> Result<()> {
+        instructions::expire_job::handler(ctx)
     }
 }

@@ -15,6 +15,7 @@ use solana_clock::Clock;
 use solana_hash::Hash;
 use solana_keypair::Keypair;
 use solana_signature::Signature;
+use solana_sysvar_v3::slot_hashes::SlotHashes;
 
 use crate::chain::{AccountFilter, Chain, ChainError};
 use crate::transaction::sign;
@@ -127,6 +128,12 @@ impl InProcessChain {
     ) -> Result<TxOutcome, ChainError> {
         let mut svm = self.svm();
         svm.expire_blockhash();
+        // Record the new blockhash as the current slot's hash, so that programs reading the
+        // SlotHashes sysvar see it change between transactions, as on a cluster.
+        let slot = svm.get_sysvar::<Clock>().slot;
+        let mut slot_hashes: SlotHashes = svm.get_sysvar();
+        slot_hashes.add(slot, svm.latest_blockhash());
+        svm.set_sysvar(&slot_hashes);
         let tx = sign(instructions, payer, signers, svm.latest_blockhash())?;
         match svm.send_transaction(tx) {
             Ok(meta) => Ok(TxOutcome {

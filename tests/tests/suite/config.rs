@@ -154,6 +154,56 @@ fn initialize_refuses_out_of_bounds_params() {
             },
             TesseraError::NoKernelsAllowed,
         ),
+        (
+            Params {
+                max_replicas: 15,
+                escalation_replicas: 2,
+                ..env.params
+            },
+            TesseraError::EscalationOutOfBounds,
+        ),
+        (
+            Params {
+                priority_window_secs: env.params.commit_window_secs + 1,
+                ..env.params
+            },
+            TesseraError::PriorityWindowOutOfBounds,
+        ),
+        (
+            Params {
+                sortition_weight: 0,
+                ..env.params
+            },
+            TesseraError::SortitionWeightOutOfBounds,
+        ),
+        (
+            Params {
+                unavailable_comp_bps: 10_001,
+                ..env.params
+            },
+            TesseraError::BpsOutOfBounds,
+        ),
+        (
+            Params {
+                expiry_bounty_bps: 10_001,
+                ..env.params
+            },
+            TesseraError::BpsOutOfBounds,
+        ),
+        (
+            Params {
+                expiry_grace_secs: 0,
+                ..env.params
+            },
+            TesseraError::ExpiryGraceOutOfBounds,
+        ),
+        (
+            Params {
+                expiry_grace_secs: 30 * 86_400 + 1,
+                ..env.params
+            },
+            TesseraError::ExpiryGraceOutOfBounds,
+        ),
     ];
     for (params, error) in cases {
         assert_tessera_error(env.initialize(&env.authority, params), error);
@@ -171,6 +221,12 @@ fn initialize_refuses_out_of_bounds_params() {
         reveal_window_secs: 10,
         max_job_duration_secs: 20,
         allowed_kernels: 1,
+        escalation_replicas: 0,
+        priority_window_secs: 10,
+        sortition_weight: 1,
+        unavailable_comp_bps: 10_000,
+        expiry_grace_secs: 30 * 86_400,
+        expiry_bounty_bps: 10_000,
     };
     env.initialize(&env.authority, edge).unwrap();
     assert_eq!(env.config().params, edge);

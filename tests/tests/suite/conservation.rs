@@ -174,7 +174,7 @@ impl World {
                 let ok = env
                     .post_job(a, env.job_args(nonce, replicas, reward))
                     .is_ok();
-                let escrow = u64::from(replicas).checked_mul(reward);
+                let escrow = (u64::from(replicas) + 2).checked_mul(reward);
                 let expect = (1..=5).contains(&replicas)
                     && reward > 0
                     && escrow.is_some_and(|e| e <= balance);

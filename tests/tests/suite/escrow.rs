@@ -7,14 +7,15 @@ use tessera_sdk::{instructions as ix, pda};
 use tessera_tests::*;
 
 #[test]
-fn post_job_escrows_replicas_times_reward() {
+fn post_job_escrows_rewards_and_dispute_reserve() {
     let env = TestEnv::new();
     let submitter = env.actor();
     let args = env.job_args(42, 3, 2_000_000);
     env.post_job(&submitter, args.clone()).unwrap();
 
-    assert_eq!(env.balance(&submitter.token), ACTOR_TOKENS - 6_000_000);
-    assert_eq!(env.escrow_vault_balance(), 6_000_000);
+    // Three replicas plus two escalation replicas in reserve.
+    assert_eq!(env.balance(&submitter.token), ACTOR_TOKENS - 10_000_000);
+    assert_eq!(env.escrow_vault_balance(), 10_000_000);
     let job = env.job(&submitter.key(), 42);
     assert_eq!(job.submitter, submitter.key());
     assert_eq!(job.nonce, 42);
@@ -23,13 +24,33 @@ fn post_job_escrows_replicas_times_reward() {
     assert_eq!(job.kernel_params, args.kernel_params);
     assert_eq!(job.work_units, 1_000);
     assert_eq!(
-        (job.replicas, job.reward_per_replica, job.escrow),
-        (3, 2_000_000, 6_000_000)
+        (
+            job.replicas,
+            job.escalation_replicas,
+            job.reward_per_replica,
+            job.escrow
+        ),
+        (3, 2, 2_000_000, 10_000_000)
     );
     assert_eq!(job.deadline, args.deadline);
     assert_eq!(job.requirements, args.requirements);
     assert_eq!(job.posted_at, env.chain.get_clock().unix_timestamp);
-    assert_eq!((job.claimed, job.status), (0, JobStatus::Open));
+    assert_eq!((job.slots.len(), job.status), (0, JobStatus::Open));
+    assert!(!job.escalated);
+    assert_eq!(
+        (
+            job.round_started_at,
+            job.commit_deadline,
+            job.reveal_deadline
+        ),
+        (
+            job.posted_at,
+            args.deadline - i64::from(env.params.reveal_window_secs),
+            args.deadline
+        )
+    );
+    assert_ne!(job.seed, [0; 32]);
+    assert_eq!(job.result_root, None);
     assert_eq!(job.bump, pda::job(&submitter.key(), 42).1);
 }
 
@@ -44,10 +65,14 @@ fn a_replayed_post_is_refused() {
         0,
         "AccountAlreadyInUse",
     );
-    assert_eq!(env.escrow_vault_balance(), 2_000);
-    // Another nonce is another job.
+    assert_eq!(env.escrow_vault_balance(), escrow_of(2, 1_000));
+    // Another nonce is another job, with another sortition seed.
     env.post_job(&submitter, env.job_args(2, 2, 1_000)).unwrap();
-    assert_eq!(env.escrow_vault_balance(), 4_000);
+    assert_eq!(env.escrow_vault_balance(), 2 * escrow_of(2, 1_000));
+    assert_ne!(
+        env.job(&submitter.key(), 1).seed,
+        env.job(&submitter.key(), 2).seed
+    );
 }
 
 #[test]
@@ -250,7 +275,7 @@ fn cancel_job_attacks() {
     );
     // A substituted escrow vault (a token account the config PDA owns, funded by an attacker).
     let decoy = env.token_account(&pda::config().0, &env.mint);
-    env.mint_to(&decoy, 2_000_000);
+    env.mint_to(&decoy, escrow_of(2, 1_000_000));
     let wrong_vault = substitute(
         ix::cancel_job(&submitter.key(), 5, &submitter.token),
         &pda::escrow_vault().0,
@@ -261,25 +286,24 @@ fn cancel_job_attacks() {
         TesseraError::WrongVault,
     );
 
-    assert_eq!(env.escrow_vault_balance(), 2_000_000);
+    assert_eq!(env.escrow_vault_balance(), escrow_of(2, 1_000_000));
     assert_eq!(env.balance(&stranger.token), ACTOR_TOKENS);
     env.cancel_job(&submitter, 5).unwrap();
     assert_eq!(env.balance(&submitter.token), ACTOR_TOKENS);
 }
 
-/// Claiming comes with the verification core; the guard is tested by writing the counter.
 #[test]
 fn a_claimed_job_cannot_be_cancelled() {
     let env = TestEnv::new();
     let submitter = env.actor();
-    env.post_job(&submitter, env.job_args(3, 2, 1_000)).unwrap();
+    let operator = env.staked_operator(5_000_000);
+    env.post_job(&submitter, env.job_args(3, 2, 1_000_000))
+        .unwrap();
     let address = pda::job(&submitter.key(), 3).0;
-    let mut job = env.job(&submitter.key(), 3);
-    job.claimed = 1;
-    env.overwrite(&address, &job);
+    env.claim(&operator, 0, &address).unwrap();
     assert_tessera_error(
         env.cancel_job(&submitter, 3),
         TesseraError::JobAlreadyClaimed,
     );
-    assert_eq!(env.escrow_vault_balance(), 2_000);
+    assert_eq!(env.escrow_vault_balance(), escrow_of(2, 1_000_000));
 }

@@ -79,12 +79,12 @@ fn every_state_change_emits_its_event() {
         .unwrap()
         .logs;
     let e = one(decode::<JobPosted>(&logs));
-    assert_eq!((e.nonce, e.replicas, e.escrow), (4, 2, 100));
+    assert_eq!((e.nonce, e.replicas, e.escrow), (4, 2, 200));
 
     let logs = env.cancel_job(&submitter, 4).unwrap().logs;
     let e = one(decode::<JobEnded>(&logs));
     assert_eq!(
         (e.reason, e.refunded),
-        (JobEndReason::CancelledBySubmitter, 100)
+        (JobEndReason::CancelledBySubmitter, 200)
     );
 }

@@ -6,3 +6,4 @@ mod conservation;
 mod escrow;
 mod events;
 mod staking;
+mod verification;

@@ -23,7 +23,9 @@ fn register_node_records_the_profile() {
         (node.stake, node.unstaking, node.open_assignments),
         (0, 0, 0)
     );
-    assert_eq!(node.reputation_bps, 10_000);
+    assert_eq!(node.reputation, Default::default());
+    assert_eq!((node.reputation.score_bps, node.weight()), (5_000, 0));
+    assert_eq!(node.earnings, 0);
     assert_eq!(node.bump, pda::node(&operator.key(), 1).1);
 }
 

@@ -23,7 +23,7 @@ pub struct CancelJob<'info> {
         bump = job.bump,
         has_one = submitter @ TesseraError::Unauthorized,
         constraint = job.status == JobStatus::Open @ TesseraError::JobNotOpen,
-        constraint = job.claimed == 0 @ TesseraError::JobAlreadyClaimed,
+        constraint = job.slots.is_empty() @ TesseraError::JobAlreadyClaimed,
     )]
     pub job: Box<Account<'info, Job>>,
 

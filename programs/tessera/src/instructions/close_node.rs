@@ -18,6 +18,7 @@ pub struct CloseNode<'info> {
         bump = node.bump,
         has_one = operator @ TesseraError::Unauthorized,
         constraint = node.stake == 0 && node.unstaking == 0 @ TesseraError::NodeHasStake,
+        constraint = node.earnings == 0 @ TesseraError::NodeHasEarnings,
         constraint = node.open_assignments == 0 @ TesseraError::NodeHasOpenAssignments,
     )]
     pub node: Box<Account<'info, Node>>,

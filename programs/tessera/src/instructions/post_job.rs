@@ -4,6 +4,7 @@ use anchor_spl::token::{Token, TokenAccount};
 use crate::constants::*;
 use crate::error::TesseraError;
 use crate::events::JobPosted;
+use crate::state::sortition::{job_seed, latest_slot_hash};
 use crate::state::{Config, InputRef, Job, JobStatus, Requirements};
 use crate::token_transfer::pay_in;
 
@@ -92,6 +93,10 @@ pub struct PostJob<'info> {
     #[account(mut, address = config.escrow_vault @ TesseraError::WrongVault)]
     pub escrow_vault: Box<Account<'info, TokenAccount>>,
 
+    /// SlotHashes sysvar: its latest hash seeds the job's sortition.
+    /// CHECK: the address is checked and the data read by `sortition::latest_slot_hash`.
+    pub slot_hashes: UncheckedAccount<'info>,
+
     pub token_program: Program<'info, Token>,
     pub system_program: Program<'info, System>,
 }
@@ -99,11 +104,13 @@ pub struct PostJob<'info> {
 pub(crate) fn handler(ctx: Context<PostJob>, args: PostJobArgs) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     args.validate(&ctx.accounts.config, now)?;
-    let escrow = u64::from(args.replicas)
-        .checked_mul(args.reward_per_replica)
-        .ok_or(TesseraError::MathOverflow)?;
+    let escalation_replicas = ctx.accounts.config.params.escalation_replicas;
+    let escrow = Job::full_escrow(args.replicas, escalation_replicas, args.reward_per_replica)?;
+    let slot_hash = latest_slot_hash(&ctx.accounts.slot_hashes)?;
+    let reveal_window = i64::from(ctx.accounts.config.params.reveal_window_secs);
 
     let accounts = &mut *ctx.accounts;
+    let seed = job_seed(&accounts.job.key(), &slot_hash);
     let job = &mut accounts.job;
     job.version = ACCOUNT_VERSION;
     job.bump = ctx.bumps.job;
@@ -119,7 +126,18 @@ pub(crate) fn handler(ctx: Context<PostJob>, args: PostJobArgs) -> Result<()> {
     job.deadline = args.deadline;
     job.requirements = args.requirements;
     job.posted_at = now;
-    job.claimed = 0;
+    job.escalation_replicas = escalation_replicas;
+    job.seed = seed;
+    job.escalated = false;
+    job.round_started_at = now;
+    // validate() guarantees deadline >= now + commit window + reveal window.
+    job.commit_deadline = args
+        .deadline
+        .checked_sub(reveal_window)
+        .ok_or(TesseraError::MathOverflow)?;
+    job.reveal_deadline = args.deadline;
+    job.slots = Vec::new();
+    job.result_root = None;
     job.status = JobStatus::Open;
     job.reserved = [0; 64];
     job.invariant()?;
@@ -143,6 +161,8 @@ pub(crate) fn handler(ctx: Context<PostJob>, args: PostJobArgs) -> Result<()> {
         replicas: job.replicas,
         reward_per_replica: job.reward_per_replica,
         escrow: job.escrow,
+        escalation_replicas: job.escalation_replicas,
+        seed: job.seed,
         deadline: job.deadline,
         requirements: job.requirements,
     });

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::constants::*;
 use crate::events::NodeRegistered;
-use crate::state::{validate_endpoint, validate_region, Config, HardwareProfile, Node};
+use crate::state::{validate_endpoint, validate_region, Config, HardwareProfile, Node, Reputation};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct RegisterNodeArgs {
@@ -54,7 +54,8 @@ pub(crate) fn handler(ctx: Context<RegisterNode>, args: RegisterNodeArgs) -> Res
     node.unstaking = 0;
     node.unstake_available_at = 0;
     node.open_assignments = 0;
-    node.reputation_bps = INITIAL_REPUTATION_BPS;
+    node.earnings = 0;
+    node.reputation = Reputation::default();
     node.registered_at = Clock::get()?.unix_timestamp;
     node.reserved = [0; 64];
     node.invariant()?;

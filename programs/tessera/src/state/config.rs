@@ -61,14 +61,32 @@ pub struct Params {
     pub no_show_bps: u16,
     /// Most replicas a job may ask for (≤ 16).
     pub max_replicas: u8,
-    /// Seconds replicas have to commit their result after the job is fully claimed.
+    /// Least time a round's commit phase lasts: a job's first round commits until
+    /// `deadline - reveal_window_secs` (at least this long after posting); an escalation
+    /// round commits for exactly this long.
     pub commit_window_secs: u32,
-    /// Seconds replicas have to reveal after the commit phase ends.
+    /// Seconds replicas have to reveal after a round's commit phase ends.
     pub reveal_window_secs: u32,
     /// Longest time from posting to deadline.
     pub max_job_duration_secs: u32,
     /// Bit mask of kernel ids that new jobs may use (bit `k` = kernel id `k`).
     pub allowed_kernels: u32,
+    /// Further replicas drawn when a job's replicas disagree; every job escrows their reward
+    /// as its dispute reserve. `max_replicas + escalation_replicas` is at most 16.
+    pub escalation_replicas: u8,
+    /// Seconds from the start of a round during which only nodes whose ticket wins the
+    /// stake-weighted sortition may claim.
+    pub priority_window_secs: u32,
+    /// Governance's estimate of the network's total sortition weight (Σ stake × reputation
+    /// factor); a node's priority chance per job is
+    /// `min(1, 3 × slots × weight / sortition_weight)`.
+    pub sortition_weight: u64,
+    /// Share of the reward paid to each replica that agreed the input was unavailable.
+    pub unavailable_comp_bps: u16,
+    /// Seconds after a round's reveal deadline before anyone may expire the job for a bounty.
+    pub expiry_grace_secs: u32,
+    /// Share of the penalties taken at expiry paid to whoever expires the job.
+    pub expiry_bounty_bps: u16,
 }
 
 impl Params {
@@ -103,6 +121,26 @@ impl Params {
             TesseraError::JobDurationOutOfBounds
         );
         require!(self.allowed_kernels != 0, TesseraError::NoKernelsAllowed);
+        require!(
+            usize::from(self.max_replicas) + usize::from(self.escalation_replicas) <= MAX_SLOTS,
+            TesseraError::EscalationOutOfBounds
+        );
+        require!(
+            self.priority_window_secs <= self.commit_window_secs,
+            TesseraError::PriorityWindowOutOfBounds
+        );
+        require!(
+            self.sortition_weight >= 1,
+            TesseraError::SortitionWeightOutOfBounds
+        );
+        require!(
+            self.unavailable_comp_bps <= MAX_BPS && self.expiry_bounty_bps <= MAX_BPS,
+            TesseraError::BpsOutOfBounds
+        );
+        require!(
+            (1..=MAX_EXPIRY_GRACE_SECS).contains(&self.expiry_grace_secs),
+            TesseraError::ExpiryGraceOutOfBounds
+        );
         Ok(())
     }
 

@@ -36,8 +36,24 @@ pub struct Job {
     pub requirements: Requirements,
     /// Unix time the job was posted.
     pub posted_at: i64,
-    /// Replica slots claimed so far.
-    pub claimed: u8,
+    /// Escalation replicas whose reward the escrow holds as the dispute reserve (the
+    /// network's `escalation_replicas` when the job was posted).
+    pub escalation_replicas: u8,
+    /// Sortition seed of the current round (see `state::sortition`).
+    pub seed: [u8; 32],
+    /// Whether the job is in its escalation round.
+    pub escalated: bool,
+    /// Unix time the current round started (posting, or escalation).
+    pub round_started_at: i64,
+    /// End of the current round's commit phase; claims also close then.
+    pub commit_deadline: i64,
+    /// End of the current round's reveal phase.
+    pub reveal_deadline: i64,
+    /// Replica slots in claim order: the first round's, then the escalation round's.
+    #[max_len(MAX_SLOTS)]
+    pub slots: Vec<Slot>,
+    /// The accepted result root, once settled.
+    pub result_root: Option<[u8; 32]>,
     /// Lifecycle state.
     pub status: JobStatus,
     /// Room for fields added by later versions.
@@ -45,17 +61,113 @@ pub struct Job {
 }
 
 impl Job {
+    /// Tokens a job escrows: its replicas' rewards plus the dispute reserve.
+    pub fn full_escrow(replicas: u8, escalation_replicas: u8, reward: u64) -> Result<u64> {
+        (u64::from(replicas) + u64::from(escalation_replicas))
+            .checked_mul(reward)
+            .ok_or_else(|| error!(TesseraError::MathOverflow))
+    }
+
+    /// Slots the current round holds at most.
+    pub fn round_capacity(&self) -> u8 {
+        if self.escalated {
+            self.escalation_replicas
+        } else {
+            self.replicas
+        }
+    }
+
+    /// Index of the first slot of the current round.
+    pub fn round_start_index(&self) -> usize {
+        if self.escalated {
+            usize::from(self.replicas)
+        } else {
+            0
+        }
+    }
+
+    /// The current round's slots.
+    pub fn round_slots(&self) -> &[Slot] {
+        self.slots.get(self.round_start_index()..).unwrap_or(&[])
+    }
+
+    /// Whether the current round has every slot claimed and in at least `state`.
+    pub fn round_all(&self, state: SlotState) -> bool {
+        let slots = self.round_slots();
+        slots.len() == usize::from(self.round_capacity()) && slots.iter().all(|s| s.state >= state)
+    }
+
+    /// Position of `node`'s slot in the current round.
+    pub fn round_slot_of(&self, node: &Pubkey) -> Option<usize> {
+        let start = self.round_start_index();
+        self.round_slots()
+            .iter()
+            .position(|s| s.node == *node)
+            .map(|i| i + start)
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.status == JobStatus::Open
+    }
+
     pub fn invariant(&self) -> Result<()> {
+        let capacity = usize::from(self.replicas) + usize::from(self.escalation_replicas);
         require!(
-            self.claimed <= self.replicas,
+            self.slots.len() <= capacity && capacity <= MAX_SLOTS,
             TesseraError::InvariantViolated
         );
-        let full = u64::from(self.replicas)
-            .checked_mul(self.reward_per_replica)
-            .ok_or_else(|| error!(TesseraError::MathOverflow))?;
+        require!(
+            self.escalated || self.slots.len() <= usize::from(self.replicas),
+            TesseraError::InvariantViolated
+        );
+        let full = Self::full_escrow(
+            self.replicas,
+            self.escalation_replicas,
+            self.reward_per_replica,
+        )?;
         require!(self.escrow <= full, TesseraError::InvariantViolated);
+        require!(
+            self.round_started_at <= self.commit_deadline
+                && self.commit_deadline <= self.reveal_deadline,
+            TesseraError::InvariantViolated
+        );
         Ok(())
     }
+}
+
+/// One replica's place in a job.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub struct Slot {
+    /// The node that claimed it.
+    pub node: Pubkey,
+    /// That node's operator (one slot per operator per job).
+    pub operator: Pubkey,
+    /// Unix time of the claim.
+    pub claimed_at: i64,
+    /// `sha256(result_root ‖ node ‖ salt)`, once committed.
+    pub commitment: [u8; 32],
+    /// The revealed result root ([`INPUT_UNAVAILABLE_ROOT`] for "input unavailable").
+    pub root: [u8; 32],
+    pub state: SlotState,
+}
+
+/// Progress of one slot; ordered, so `state >= Committed` means "committed or revealed".
+#[derive(
+    AnchorSerialize,
+    AnchorDeserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    InitSpace,
+)]
+pub enum SlotState {
+    Claimed,
+    Committed,
+    Revealed,
 }
 
 /// Content-addressed input reference.
@@ -84,7 +196,7 @@ pub struct Requirements {
 /// Where a job is in its life. Terminal states carry their reason.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
 pub enum JobStatus {
-    /// Posted and funded; replicas may claim.
+    /// Posted and funded; its current round claims, commits and reveals.
     Open,
     /// Over; the escrow has been paid out or refunded.
     Ended { at: i64, reason: JobEndReason },
@@ -95,4 +207,12 @@ pub enum JobStatus {
 pub enum JobEndReason {
     /// The submitter cancelled it before any replica was claimed; fully refunded.
     CancelledBySubmitter,
+    /// A result root won (unanimously, or by strict majority after escalation).
+    Accepted,
+    /// The replicas agreed the input was unavailable or invalid.
+    InputUnavailable,
+    /// Escalation ended without a strict majority; the submitter is refunded.
+    NoQuorum,
+    /// Nobody revealed a result; the submitter is refunded.
+    NoResult,
 }

@@ -1,7 +1,10 @@
 pub mod config;
 pub mod job;
 pub mod node;
+pub mod reputation;
+pub mod sortition;
 
 pub use config::*;
 pub use job::*;
 pub use node::*;
+pub use reputation::*;

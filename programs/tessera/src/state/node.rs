@@ -2,6 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::constants::*;
 use crate::error::TesseraError;
+use crate::state::{sortition, Reputation};
 
 /// A worker machine run by an operator: what it offers, and the stake that backs it.
 #[account]
@@ -34,8 +35,11 @@ pub struct Node {
     pub unstake_available_at: i64,
     /// Replica slots held by this node whose jobs have not ended.
     pub open_assignments: u32,
-    /// Reputation factor in basis points of a neutral node (starts at 10000).
-    pub reputation_bps: u16,
+    /// Rewards credited by settlement, held in the stake vault until withdrawn. Never
+    /// slashed and not part of the stake.
+    pub earnings: u64,
+    /// Track record and score, written only by settlement.
+    pub reputation: Reputation,
     /// Unix time of registration.
     pub registered_at: i64,
     /// Room for fields added by later versions.
@@ -50,8 +54,39 @@ impl Node {
             .ok_or_else(|| error!(TesseraError::MathOverflow))
     }
 
+    /// All tokens of this node held in the stake vault: stake, cooldown and earnings.
+    pub fn vault_balance(&self) -> Result<u64> {
+        self.total_locked()?
+            .checked_add(self.earnings)
+            .ok_or_else(|| error!(TesseraError::MathOverflow))
+    }
+
+    /// Sortition weight: active stake × reputation factor.
+    pub fn weight(&self) -> u64 {
+        sortition::weight(self.stake, self.reputation.weight_factor_bps())
+    }
+
+    /// Takes `bps` of the node's stake (active first, then cooling down) and returns the
+    /// amount taken. Earnings are not stake and are never slashed.
+    pub fn slash(&mut self, bps: u16) -> Result<u64> {
+        let locked = u128::from(self.total_locked()?);
+        let amount = u64::try_from(locked * u128::from(bps) / u128::from(MAX_BPS))
+            .map_err(|_| error!(TesseraError::MathOverflow))?;
+        let from_stake = amount.min(self.stake);
+        self.stake -= from_stake;
+        let from_unstaking = amount - from_stake;
+        self.unstaking = self
+            .unstaking
+            .checked_sub(from_unstaking)
+            .ok_or_else(|| error!(TesseraError::MathOverflow))?;
+        if self.unstaking == 0 {
+            self.unstake_available_at = 0;
+        }
+        Ok(amount)
+    }
+
     pub fn invariant(&self) -> Result<()> {
-        self.total_locked()?;
+        self.vault_balance()?;
         self.hardware.validate()?;
         validate_region(self.region)?;
         validate_endpoint(&self.endpoint)?;

@@ -1,0 +1,41 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token::TokenAccount;
+
+use crate::error::TesseraError;
+use crate::instructions::settle::*;
+
+#[derive(Accounts)]
+pub struct ExpireJob<'info> {
+    pub settle: Settle<'info>,
+
+    /// Receives the bounty: any token account of the network's mint.
+    #[account(
+        mut,
+        constraint = bounty_to.mint == settle.config.mint @ TesseraError::WrongMint,
+    )]
+    pub bounty_to: Box<Account<'info, TokenAccount>>,
+}
+
+/// Permissionless: settles a stalled job once its current round's reveal deadline plus the
+/// expiry grace has passed, paying the caller `expiry_bounty_bps` of the penalties taken.
+/// A job with a dispute still escalates (it is not judged by a stale first round), and the
+/// escalation round has deadlines of its own, so no escrow stays locked forever.
+pub(crate) fn handler<'info>(ctx: Context<'info, ExpireJob<'info>>) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let params = ctx.accounts.settle.config.params;
+    let expires_at = ctx
+        .accounts
+        .settle
+        .job
+        .reveal_deadline
+        .checked_add(i64::from(params.expiry_grace_secs))
+        .ok_or(TesseraError::MathOverflow)?;
+    require!(now >= expires_at, TesseraError::NotExpired);
+    let accounts = &mut *ctx.accounts;
+    settle_job(
+        &mut accounts.settle,
+        ctx.remaining_accounts,
+        now,
+        Some(&accounts.bounty_to),
+    )
+}

@@ -1,0 +1,145 @@
+//! How a job's reveals become an outcome, and what each slot is owed or owes. Pure functions
+//! over the job and its nodes; `instructions::settle` moves the tokens.
+use anchor_lang::prelude::*;
+
+use crate::constants::*;
+use crate::error::TesseraError;
+use crate::state::{Job, JobEndReason, Node, Params, SlotState, Verdict};
+
+/// What settling the current round leads to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// The first round disagreed (or too few agreed): draw the escalation replicas.
+    Escalate,
+    /// The job ends. `winner` is the winning root for `Accepted` and `InputUnavailable`.
+    Final {
+        reason: JobEndReason,
+        winner: Option<[u8; 32]>,
+    },
+}
+
+fn final_for(root: [u8; 32]) -> Decision {
+    let reason = if root == INPUT_UNAVAILABLE_ROOT {
+        JobEndReason::InputUnavailable
+    } else {
+        JobEndReason::Accepted
+    };
+    Decision::Final {
+        reason,
+        winner: Some(root),
+    }
+}
+
+/// The root revealed by a strict majority of all reveals, if any.
+pub fn majority(roots: &[[u8; 32]]) -> Option<[u8; 32]> {
+    roots.iter().copied().find(|candidate| {
+        let count = roots.iter().filter(|r| *r == candidate).count();
+        2 * count > roots.len()
+    })
+}
+
+/// Decides the job's outcome from its revealed roots.
+///
+/// First round: no reveal → `NoResult`; all reveals equal and more than half of the replicas
+/// revealed → that root wins; otherwise escalate (or, with no escalation replicas, take a
+/// strict majority of the reveals). Escalation round: a strict majority of every reveal of
+/// both rounds wins, else `NoQuorum`.
+pub fn decide(job: &Job) -> Decision {
+    let roots: Vec<[u8; 32]> = job
+        .slots
+        .iter()
+        .filter(|s| s.state == SlotState::Revealed)
+        .map(|s| s.root)
+        .collect();
+    let Some(first) = roots.first().copied() else {
+        return Decision::Final {
+            reason: JobEndReason::NoResult,
+            winner: None,
+        };
+    };
+    if !job.escalated {
+        let unanimous = roots.iter().all(|r| *r == first);
+        if unanimous && 2 * roots.len() > usize::from(job.replicas) {
+            return final_for(first);
+        }
+        if job.escalation_replicas > 0 {
+            return Decision::Escalate;
+        }
+    }
+    match majority(&roots) {
+        Some(root) => final_for(root),
+        None => Decision::Final {
+            reason: JobEndReason::NoQuorum,
+            winner: None,
+        },
+    }
+}
+
+/// What one slot gets and loses at the end of a job.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SlotOutcome {
+    /// Paid out of the escrow before the fee (reward or compensation).
+    pub gross: u64,
+    /// The protocol fee on `gross`.
+    pub fee: u64,
+    /// Taken from the node's stake.
+    pub penalty: u64,
+    /// Whether `penalty` is a no-show penalty (else a slash).
+    pub no_show: bool,
+}
+
+/// `amount × bps / 10000`, rounded down.
+pub fn bps_of(amount: u64, bps: u16) -> u64 {
+    // bps <= 10000, so the result is at most `amount`.
+    (u128::from(amount) * u128::from(bps) / u128::from(MAX_BPS)) as u64
+}
+
+/// Applies the final outcome to one slot's node (stake, earnings, reputation, assignments)
+/// and returns what moved.
+pub fn settle_slot(
+    node: &mut Node,
+    revealed: Option<[u8; 32]>,
+    reason: JobEndReason,
+    winner: Option<[u8; 32]>,
+    reward: u64,
+    params: &Params,
+) -> Result<(SlotOutcome, Verdict)> {
+    let mut out = SlotOutcome::default();
+    let verdict = match (revealed, reason) {
+        (None, _) => {
+            out.penalty = node.slash(params.no_show_bps)?;
+            out.no_show = true;
+            Verdict::NoShow
+        }
+        (Some(_), JobEndReason::NoQuorum) => Verdict::Dispute,
+        (Some(root), _) if Some(root) == winner => {
+            out.gross = if reason == JobEndReason::InputUnavailable {
+                bps_of(reward, params.unavailable_comp_bps)
+            } else {
+                reward
+            };
+            Verdict::Agreed
+        }
+        (Some(root), _) => {
+            // Only a wrong result is a provable fault: claiming the input was unavailable
+            // while others fetched it, or computing when the majority could not, is not.
+            if reason == JobEndReason::Accepted && root != INPUT_UNAVAILABLE_ROOT {
+                out.penalty = node.slash(params.slash_bps)?;
+            }
+            Verdict::Disagreed
+        }
+    };
+    out.fee = bps_of(out.gross, params.protocol_fee_bps);
+    let net = out.gross - out.fee;
+    node.earnings = node
+        .earnings
+        .checked_add(net)
+        .ok_or(TesseraError::MathOverflow)?;
+    node.open_assignments = node
+        .open_assignments
+        .checked_sub(1)
+        .ok_or(TesseraError::InvariantViolated)?;
+    node.reputation.record(verdict, net, out.penalty)?;
+    node.invariant()?;
+    Ok((out, verdict))
+}

@@ -1,0 +1,72 @@
+//! Stake-weighted sortition of replica slots, and the job seeds it draws from.
+use anchor_lang::prelude::*;
+use solana_sha256_hasher::hashv;
+
+use crate::constants::*;
+use crate::error::TesseraError;
+
+/// Address of the SlotHashes sysvar.
+pub const SLOT_HASHES_ID: Pubkey = pubkey!("SysvarS1otHashes111111111111111111111111111");
+
+/// The hash of the most recent slot in the SlotHashes sysvar (its first entry), read
+/// straight from the account data: bincode `Vec<(u64 slot, [u8; 32] hash)>`, newest first.
+pub fn latest_slot_hash(slot_hashes: &AccountInfo) -> Result<[u8; 32]> {
+    require_keys_eq!(
+        *slot_hashes.key,
+        SLOT_HASHES_ID,
+        TesseraError::WrongSlotHashes
+    );
+    let data = slot_hashes.try_borrow_data()?;
+    let entries = data
+        .get(..8)
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map(u64::from_le_bytes)
+        .unwrap_or(0);
+    let hash = data.get(16..48).filter(|_| entries > 0);
+    let hash = hash.ok_or_else(|| error!(TesseraError::WrongSlotHashes))?;
+    let mut out = [0u8; 32];
+    out.copy_from_slice(hash);
+    Ok(out)
+}
+
+/// Seed of a job's first round: the job's address and the latest slot hash when it was posted.
+pub fn job_seed(job: &Pubkey, slot_hash: &[u8; 32]) -> [u8; 32] {
+    hashv(&[JOB_SEED_DOMAIN, job.as_ref(), slot_hash]).to_bytes()
+}
+
+/// Seed of a job's escalation round: the first seed and the latest slot hash at escalation.
+pub fn escalation_seed(job_seed: &[u8; 32], slot_hash: &[u8; 32]) -> [u8; 32] {
+    hashv(&[ESCALATION_SEED_DOMAIN, job_seed, slot_hash]).to_bytes()
+}
+
+/// A node's ticket for a round: the first 8 bytes (LE) of `sha256(domain ‖ seed ‖ node)`.
+pub fn ticket(seed: &[u8; 32], node: &Pubkey) -> u64 {
+    let hash = hashv(&[TICKET_DOMAIN, seed, node.as_ref()]).to_bytes();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&hash[..8]);
+    u64::from_le_bytes(first)
+}
+
+/// Sortition weight of a node: active stake × its reputation factor.
+pub fn weight(stake: u64, weight_factor_bps: u64) -> u64 {
+    let weight = u128::from(stake) * u128::from(weight_factor_bps) / u128::from(MAX_BPS);
+    u64::try_from(weight).unwrap_or(u64::MAX)
+}
+
+/// Whether `ticket` wins priority: `ticket / 2^64 < slots × PRIORITY_OVERSUBSCRIPTION × weight
+/// / sortition_weight`, so the chance is proportional to weight (capped at 1).
+pub fn wins_priority(ticket: u64, weight: u64, slots: u8, sortition_weight: u64) -> bool {
+    let scaled = u128::from(weight) * u128::from(slots) * u128::from(PRIORITY_OVERSUBSCRIPTION);
+    let total = u128::from(sortition_weight.max(1));
+    if scaled >= total {
+        return true;
+    }
+    // scaled < total < 2^64, so the shift cannot overflow; ticket × total < 2^128.
+    u128::from(ticket) * total < scaled << 64
+}
+
+/// The commitment a replica publishes: `sha256(result_root ‖ node ‖ salt)`. Binding the node's
+/// address makes a copied commitment useless to anyone else.
+pub fn commitment(result_root: &[u8; 32], node: &Pubkey, salt: &[u8; 32]) -> [u8; 32] {
+    hashv(&[result_root, node.as_ref(), salt]).to_bytes()
+}
