@@ -36,8 +36,10 @@ pub const KERNEL_ID_COUNT: u8 = 32;
 
 /// Basis points in one whole.
 pub const MAX_BPS: u16 = 10_000;
-/// Hard ceiling of replicas per job, whatever governance sets.
-pub const MAX_REPLICAS_CEILING: u8 = 16;
+/// Hard ceiling of replica slots per job (replicas plus escalation replicas), whatever
+/// governance sets. Settling a job touches every slot's node in one instruction; with eight
+/// slots the costliest settlement stays under 50,000 compute units (docs/compute-units.md).
+pub const MAX_REPLICAS_CEILING: u8 = 8;
 /// Hard ceiling of the protocol fee (20%).
 pub const MAX_PROTOCOL_FEE_BPS: u16 = 2_000;
 /// Longest unstake cooldown governance may set (90 days).

@@ -24,7 +24,7 @@ pub enum TesseraError {
     SlashOutOfBounds,
     #[msg("no_show_bps must be at most 10000")]
     NoShowOutOfBounds,
-    #[msg("max_replicas must be between 1 and 16")]
+    #[msg("max_replicas must be between 1 and 8")]
     MaxReplicasOutOfBounds,
     #[msg("commit and reveal windows must be between 10 seconds and 7 days")]
     PhaseWindowOutOfBounds,
@@ -32,7 +32,7 @@ pub enum TesseraError {
     JobDurationOutOfBounds,
     #[msg("at least one kernel id must be allowed")]
     NoKernelsAllowed,
-    #[msg("max_replicas + escalation_replicas must be at most 16")]
+    #[msg("max_replicas + escalation_replicas must be at most 8")]
     EscalationOutOfBounds,
     #[msg("priority_window_secs must not exceed commit_window_secs")]
     PriorityWindowOutOfBounds,

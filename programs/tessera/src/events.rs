@@ -1,7 +1,7 @@
 //! One event per state change. Workers, the CLI and the dashboard index these.
 use anchor_lang::prelude::*;
 
-use crate::state::{HardwareProfile, JobEndReason, Params, Reputation, Requirements};
+use crate::state::{HardwareProfile, JobEndReason, Params, Requirements, Verdict};
 
 #[event]
 pub struct NetworkInitialized {
@@ -137,55 +137,47 @@ pub struct EscalationStarted {
     pub reveal_deadline: i64,
 }
 
+/// A job's settlement: its outcome and every token it moved — the receipt of each slot's
+/// node, and of the treasury, the submitter and the expiry caller. One event for all of
+/// them: settlement is the costliest instruction, and each event costs compute.
 #[event]
 pub struct JobSettled {
     pub job: Pubkey,
     pub reason: JobEndReason,
     pub result_root: Option<[u8; 32]>,
-    /// Tokens left for the submitter (paid out when the job is closed).
+    pub submitter: Pubkey,
+    /// Escrow left for the submitter (unfilled or unpaid slots, unused reserve, penalties
+    /// reimbursed); paid out by `close_job`.
     pub refund: u64,
-    /// Whether the settlement came through `expire_job`.
-    pub expired: bool,
-}
-
-/// Why tokens moved at settlement.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReceiptKind {
-    /// Reward for a winning result, after the fee; credited to the node's earnings.
-    Reward,
-    /// Compensation for agreeing the input was unavailable, after the fee.
-    Compensation,
-    /// Protocol fee on a reward or compensation, to the treasury.
-    ProtocolFee,
-    /// Stake taken for revealing a result the majority rejected.
-    Slash,
-    /// Stake taken for claiming and never revealing.
-    NoShowPenalty,
-    /// Penalties returned to the submitter to cover escalation rewards ("loser pays").
-    EscalationReimbursement,
-    /// Penalties paid to whoever expired the job.
-    ExpiryBounty,
+    /// Part of `refund` that came from penalties, covering escalation rewards ("loser pays").
+    pub reimbursed: u64,
+    /// Protocol fees of all payouts, to the treasury.
+    pub protocol_fees: u64,
     /// Penalties not otherwise used, to the treasury.
-    PenaltyToTreasury,
-    /// Escrow left for the submitter (unfilled slots, unused reserve, no result).
-    Refund,
+    pub penalties_to_treasury: u64,
+    /// Penalties paid to whoever expired the job, and the token account they went to.
+    pub bounty: u64,
+    pub bounty_to: Option<Pubkey>,
+    /// One receipt per slot, in slot order.
+    pub slots: Vec<SlotReceipt>,
 }
 
-/// One token movement of a settlement: who, how much, why.
-#[event]
-pub struct Receipt {
-    pub job: Pubkey,
-    /// The node, the submitter, the treasury or the expiry caller.
-    pub party: Pubkey,
-    pub amount: u64,
-    pub kind: ReceiptKind,
-}
-
-#[event]
-pub struct ReputationUpdated {
+/// What one slot's node got and lost at settlement, inside [`JobSettled`].
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SlotReceipt {
     pub node: Pubkey,
-    pub job: Pubkey,
-    pub reputation: Reputation,
+    pub verdict: Verdict,
+    /// Credited to the node's earnings (reward, or compensation for unavailable input),
+    /// after the fee.
+    pub paid: u64,
+    /// Protocol fee taken from the node's reward.
+    pub fee: u64,
+    /// Stake taken: a slash for `Disagreed` on a wrong result, the no-show penalty for
+    /// `NoShow`.
+    pub penalty: u64,
+    /// The node's reputation score after this settlement (its counters follow from the
+    /// verdicts; the node account holds them all).
+    pub score_bps: u16,
 }
 
 #[event]

@@ -15,6 +15,7 @@ pub mod constants;
 pub mod error;
 pub mod events;
 pub mod instructions;
+pub mod math;
 pub mod settlement;
 pub mod state;
 mod token_transfer;

@@ -4,7 +4,7 @@ use anchor_lang::prelude::*;
 
 use crate::constants::*;
 use crate::error::TesseraError;
-use crate::state::{Job, JobEndReason, Node, Params, SlotState, Verdict};
+use crate::state::{Job, JobEndReason, NodeLedger, Params, SlotState, Verdict};
 
 /// What settling the current round leads to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,20 +84,17 @@ pub struct SlotOutcome {
     pub fee: u64,
     /// Taken from the node's stake.
     pub penalty: u64,
-    /// Whether `penalty` is a no-show penalty (else a slash).
-    pub no_show: bool,
 }
 
 /// `amount × bps / 10000`, rounded down.
 pub fn bps_of(amount: u64, bps: u16) -> u64 {
-    // bps <= 10000, so the result is at most `amount`.
-    (u128::from(amount) * u128::from(bps) / u128::from(MAX_BPS)) as u64
+    crate::math::mul_bps(amount, u64::from(bps))
 }
 
 /// Applies the final outcome to one slot's node (stake, earnings, reputation, assignments)
 /// and returns what moved.
 pub fn settle_slot(
-    node: &mut Node,
+    node: &mut NodeLedger,
     revealed: Option<[u8; 32]>,
     reason: JobEndReason,
     winner: Option<[u8; 32]>,
@@ -108,7 +105,6 @@ pub fn settle_slot(
     let verdict = match (revealed, reason) {
         (None, _) => {
             out.penalty = node.slash(params.no_show_bps)?;
-            out.no_show = true;
             Verdict::NoShow
         }
         (Some(_), JobEndReason::NoQuorum) => Verdict::Dispute,

@@ -22,16 +22,17 @@ pub fn pay_in<'info>(
 }
 
 /// Moves `amount` out of a vault; the config PDA, the vaults' token authority, signs.
+/// The token program checks both accounts; callers check the vault's address.
 pub fn pay_out<'info>(
     token_program: &Program<'info, Token>,
-    vault: &Account<'info, TokenAccount>,
-    to: &Account<'info, TokenAccount>,
+    vault: &AccountInfo<'info>,
+    to: &AccountInfo<'info>,
     config: &Account<'info, Config>,
     amount: u64,
 ) -> Result<()> {
     let accounts = Transfer {
-        from: vault.to_account_info(),
-        to: to.to_account_info(),
+        from: vault.clone(),
+        to: to.clone(),
         authority: config.to_account_info(),
     };
     let seeds = config.signer_seeds();

@@ -114,7 +114,7 @@ fn initialize_refuses_out_of_bounds_params() {
         ),
         (
             Params {
-                max_replicas: 17,
+                max_replicas: 9,
                 ..env.params
             },
             TesseraError::MaxReplicasOutOfBounds,
@@ -156,7 +156,7 @@ fn initialize_refuses_out_of_bounds_params() {
         ),
         (
             Params {
-                max_replicas: 15,
+                max_replicas: 7,
                 escalation_replicas: 2,
                 ..env.params
             },
@@ -216,7 +216,7 @@ fn initialize_refuses_out_of_bounds_params() {
         protocol_fee_bps: 2_000,
         slash_bps: 10_000,
         no_show_bps: 10_000,
-        max_replicas: 16,
+        max_replicas: 8,
         commit_window_secs: 10,
         reveal_window_secs: 10,
         max_job_duration_secs: 20,

@@ -53,8 +53,8 @@ pub(crate) fn handler(ctx: Context<CancelJob>) -> Result<()> {
 
     pay_out(
         &accounts.token_program,
-        &accounts.escrow_vault,
-        &accounts.refund_to,
+        &accounts.escrow_vault.to_account_info(),
+        &accounts.refund_to.to_account_info(),
         &accounts.config,
         refund,
     )?;

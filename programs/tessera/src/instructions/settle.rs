@@ -1,16 +1,18 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Token, TokenAccount};
+use anchor_spl::token::Token;
 
 use crate::constants::*;
 use crate::error::TesseraError;
-use crate::events::{EscalationStarted, JobSettled, Receipt, ReceiptKind, ReputationUpdated};
+use crate::events::{EscalationStarted, JobSettled, SlotReceipt};
 use crate::settlement::{bps_of, decide, settle_slot, Decision};
 use crate::state::sortition::{escalation_seed, latest_slot_hash};
-use crate::state::{Config, Job, JobEndReason, JobStatus, Node, SlotState};
+use crate::state::{Config, Job, JobEndReason, JobStatus, NodeLedger, Slot, SlotState};
 use crate::token_transfer::pay_out;
 
 /// Accounts of a settlement. The remaining accounts are the node of every slot of the job,
-/// writable, in slot order.
+/// writable, in slot order. The vaults are checked by address only: the config records them
+/// and the token program checks them again on every transfer, so decoding them here would
+/// only cost compute.
 #[derive(Accounts)]
 pub struct Settle<'info> {
     #[account(seeds = [CONFIG_SEED], bump = config.bump)]
@@ -24,14 +26,17 @@ pub struct Settle<'info> {
     )]
     pub job: Box<Account<'info, Job>>,
 
+    /// CHECK: the escrow vault recorded in the config.
     #[account(mut, address = config.escrow_vault @ TesseraError::WrongVault)]
-    pub escrow_vault: Box<Account<'info, TokenAccount>>,
+    pub escrow_vault: UncheckedAccount<'info>,
 
+    /// CHECK: the stake vault recorded in the config.
     #[account(mut, address = config.stake_vault @ TesseraError::WrongVault)]
-    pub stake_vault: Box<Account<'info, TokenAccount>>,
+    pub stake_vault: UncheckedAccount<'info>,
 
+    /// CHECK: the treasury recorded in the config.
     #[account(mut, address = config.treasury @ TesseraError::WrongVault)]
-    pub treasury: Box<Account<'info, TokenAccount>>,
+    pub treasury: UncheckedAccount<'info>,
 
     /// SlotHashes sysvar: seeds the escalation round's sortition.
     /// CHECK: the address is checked and the data read by `sortition::latest_slot_hash`.
@@ -52,30 +57,48 @@ pub(crate) fn handler<'info>(ctx: Context<'info, Settle<'info>>) -> Result<()> {
     settle_job(ctx.accounts, ctx.remaining_accounts, now, None)
 }
 
-/// Reads the slot nodes from the remaining accounts, checking each is the slot's node.
-fn load_nodes(job: &Job, remaining: &[AccountInfo]) -> Result<Vec<Node>> {
+/// Reads the ledger of a slot's node from its remaining account, checking it is the slot's
+/// node and writable.
+fn load_ledger(slot: &Slot, info: &AccountInfo) -> Result<NodeLedger> {
     require!(
-        remaining.len() == job.slots.len(),
+        info.key() == slot.node && info.is_writable,
         TesseraError::WrongSlotNodes
     );
-    job.slots
-        .iter()
-        .zip(remaining)
-        .map(|(slot, info)| {
-            require!(
-                info.key() == slot.node && info.owner == &crate::ID && info.is_writable,
-                TesseraError::WrongSlotNodes
-            );
-            let data = info.try_borrow_data()?;
-            Node::try_deserialize(&mut &data[..])
-        })
-        .collect()
+    NodeLedger::load(info)
 }
 
-fn store_nodes(nodes: &[Node], remaining: &[AccountInfo]) -> Result<()> {
-    for (node, info) in nodes.iter().zip(remaining) {
-        let mut data = info.try_borrow_mut_data()?;
-        node.try_serialize(&mut &mut data[..])?;
+/// Token movements of one settlement, netted into at most three transfers.
+struct Flows {
+    /// Escrow to stake vault: rewards after fees, plus the fees on their way to the treasury,
+    /// less the penalties reimbursed to the submitter (negative: the other way).
+    escrow_to_stake: i128,
+    /// Stake vault to treasury: fees and the penalties left for the treasury.
+    stake_to_treasury: u64,
+    /// Stake vault to the expiry caller.
+    bounty: u64,
+}
+
+fn move_tokens<'info>(
+    accounts: &Settle<'info>,
+    flows: &Flows,
+    bounty_to: Option<&AccountInfo<'info>>,
+) -> Result<()> {
+    let (config, token) = (&accounts.config, &accounts.token_program);
+    let escrow = accounts.escrow_vault.to_account_info();
+    let stake = accounts.stake_vault.to_account_info();
+    let amount = u64::try_from(flows.escrow_to_stake.unsigned_abs())
+        .map_err(|_| error!(TesseraError::MathOverflow))?;
+    if flows.escrow_to_stake > 0 {
+        pay_out(token, &escrow, &stake, config, amount)?;
+    } else if flows.escrow_to_stake < 0 {
+        pay_out(token, &stake, &escrow, config, amount)?;
+    }
+    if flows.stake_to_treasury > 0 {
+        let treasury = accounts.treasury.to_account_info();
+        pay_out(token, &stake, &treasury, config, flows.stake_to_treasury)?;
+    }
+    if let (Some(to), true) = (bounty_to, flows.bounty > 0) {
+        pay_out(token, &stake, to, config, flows.bounty)?;
     }
     Ok(())
 }
@@ -86,7 +109,7 @@ pub(crate) fn settle_job<'info>(
     accounts: &mut Settle<'info>,
     remaining: &'info [AccountInfo<'info>],
     now: i64,
-    bounty_to: Option<&Account<'info, TokenAccount>>,
+    bounty_to: Option<&AccountInfo<'info>>,
 ) -> Result<()> {
     let params = accounts.config.params;
     let job_key = accounts.job.key();
@@ -95,23 +118,28 @@ pub(crate) fn settle_job<'info>(
         Decision::Final { reason, winner } => (reason, winner),
     };
 
-    let mut nodes = load_nodes(&accounts.job, remaining)?;
+    require!(
+        remaining.len() == accounts.job.slots.len(),
+        TesseraError::WrongSlotNodes
+    );
     let job = &mut accounts.job;
     let replicas = usize::from(job.replicas);
+    let overflow = || error!(TesseraError::MathOverflow);
     let (mut gross_total, mut fee_total, mut penalties, mut escalation_paid) =
         (0u64, 0u64, 0u64, 0u64);
-    let mut receipts = Vec::with_capacity(nodes.len());
-    for (index, (slot, node)) in job.slots.iter().zip(nodes.iter_mut()).enumerate() {
+    let mut slot_receipts = Vec::with_capacity(remaining.len());
+    for (index, (slot, info)) in job.slots.iter().zip(remaining).enumerate() {
+        let mut ledger = load_ledger(slot, info)?;
         let revealed = (slot.state == SlotState::Revealed).then_some(slot.root);
-        let (out, _) = settle_slot(
-            node,
+        let (out, verdict) = settle_slot(
+            &mut ledger,
             revealed,
             reason,
             winner,
             job.reward_per_replica,
             &params,
         )?;
-        let overflow = || error!(TesseraError::MathOverflow);
+        ledger.store(info)?;
         gross_total = gross_total.checked_add(out.gross).ok_or_else(overflow)?;
         fee_total = fee_total.checked_add(out.fee).ok_or_else(overflow)?;
         penalties = penalties.checked_add(out.penalty).ok_or_else(overflow)?;
@@ -120,24 +148,15 @@ pub(crate) fn settle_job<'info>(
                 .checked_add(out.gross)
                 .ok_or_else(overflow)?;
         }
-        if out.gross > 0 {
-            let kind = if reason == JobEndReason::InputUnavailable {
-                ReceiptKind::Compensation
-            } else {
-                ReceiptKind::Reward
-            };
-            receipts.push((slot.node, out.gross - out.fee, kind));
-        }
-        if out.penalty > 0 {
-            let kind = if out.no_show {
-                ReceiptKind::NoShowPenalty
-            } else {
-                ReceiptKind::Slash
-            };
-            receipts.push((slot.node, out.penalty, kind));
-        }
+        slot_receipts.push(SlotReceipt {
+            node: slot.node,
+            verdict,
+            paid: out.gross - out.fee,
+            fee: out.fee,
+            penalty: out.penalty,
+            score_bps: ledger.reputation.score_bps,
+        });
     }
-    store_nodes(&nodes, remaining)?;
 
     // Penalties pay the expiry bounty first, then give the submitter back what escalation
     // cost it ("loser pays"); the rest goes to the treasury.
@@ -148,89 +167,39 @@ pub(crate) fn settle_job<'info>(
     let after_bounty = penalties - bounty;
     let reimbursed = after_bounty.min(escalation_paid);
     let penalty_to_treasury = after_bounty - reimbursed;
+    // The refund exceeds what is left of the escrow only by the penalties reimbursed, which
+    // never exceed what escalation paid out of it, so it stays within the original escrow.
     let refund = job
         .escrow
         .checked_sub(gross_total)
         .and_then(|left| left.checked_add(reimbursed))
         .ok_or(TesseraError::InvariantViolated)?;
-    let net_total = gross_total - fee_total;
-
     job.escrow = refund;
     job.result_root = winner.filter(|_| reason == JobEndReason::Accepted);
     job.status = JobStatus::Ended { at: now, reason };
-    // The refund may exceed the original escrow only by penalties reimbursed, which never
-    // exceed what escalation paid out of it.
     job.invariant()?;
 
-    let config = &accounts.config;
-    let token = &accounts.token_program;
-    let moves = [
-        (&accounts.escrow_vault, &accounts.stake_vault, net_total),
-        (&accounts.escrow_vault, &accounts.treasury, fee_total),
-        (&accounts.stake_vault, &accounts.escrow_vault, reimbursed),
-        (
-            &accounts.stake_vault,
-            &accounts.treasury,
-            penalty_to_treasury,
-        ),
-    ];
-    for (from, to, amount) in moves {
-        if amount > 0 {
-            pay_out(token, from, to, config, amount)?;
-        }
-    }
-    if let (Some(to), true) = (bounty_to, bounty > 0) {
-        pay_out(token, &accounts.stake_vault, to, config, bounty)?;
-    }
+    let flows = Flows {
+        escrow_to_stake: i128::from(gross_total) - i128::from(reimbursed),
+        stake_to_treasury: fee_total
+            .checked_add(penalty_to_treasury)
+            .ok_or_else(overflow)?,
+        bounty,
+    };
+    move_tokens(accounts, &flows, bounty_to)?;
 
-    for (node, amount, kind) in receipts {
-        emit!(Receipt {
-            job: job_key,
-            party: node,
-            amount,
-            kind,
-        });
-    }
-    let treasury = accounts.treasury.key();
-    let submitter = accounts.job.submitter;
-    let totals = [
-        (treasury, fee_total, ReceiptKind::ProtocolFee),
-        (submitter, reimbursed, ReceiptKind::EscalationReimbursement),
-        (
-            treasury,
-            penalty_to_treasury,
-            ReceiptKind::PenaltyToTreasury,
-        ),
-        (
-            bounty_to.map(|b| b.owner).unwrap_or_default(),
-            bounty,
-            ReceiptKind::ExpiryBounty,
-        ),
-        (submitter, refund, ReceiptKind::Refund),
-    ];
-    for (party, amount, kind) in totals {
-        if amount > 0 {
-            emit!(Receipt {
-                job: job_key,
-                party,
-                amount,
-                kind,
-            });
-        }
-    }
-    for (slot, node) in accounts.job.slots.iter().zip(&nodes) {
-        emit!(ReputationUpdated {
-            node: slot.node,
-            job: job_key,
-            reputation: node.reputation,
-        });
-    }
     emit!(JobSettled {
         job: job_key,
         reason,
         result_root: accounts.job.result_root,
+        submitter: accounts.job.submitter,
         refund,
-        expired: bounty_to.is_some(),
+        reimbursed,
+        protocol_fees: fee_total,
+        penalties_to_treasury: penalty_to_treasury,
+        bounty,
+        bounty_to: bounty_to.map(|b| *b.key),
+        slots: slot_receipts,
     });
     Ok(())
 }

@@ -54,8 +54,8 @@ pub(crate) fn handler(ctx: Context<WithdrawEarnings>, args: WithdrawEarningsArgs
 
     pay_out(
         &accounts.token_program,
-        &accounts.stake_vault,
-        &accounts.destination,
+        &accounts.stake_vault.to_account_info(),
+        &accounts.destination.to_account_info(),
         &accounts.config,
         args.amount,
     )?;

@@ -59,7 +59,7 @@ pub struct Params {
     pub slash_bps: u16,
     /// Share of a node's stake slashed for claiming and never revealing, in basis points.
     pub no_show_bps: u16,
-    /// Most replicas a job may ask for (≤ 16).
+    /// Most replicas a job may ask for (≤ 8, and ≤ 8 − `escalation_replicas`).
     pub max_replicas: u8,
     /// Least time a round's commit phase lasts: a job's first round commits until
     /// `deadline - reveal_window_secs` (at least this long after posting); an escalation
@@ -72,7 +72,7 @@ pub struct Params {
     /// Bit mask of kernel ids that new jobs may use (bit `k` = kernel id `k`).
     pub allowed_kernels: u32,
     /// Further replicas drawn when a job's replicas disagree; every job escrows their reward
-    /// as its dispute reserve. `max_replicas + escalation_replicas` is at most 16.
+    /// as its dispute reserve. `max_replicas + escalation_replicas` is at most 8.
     pub escalation_replicas: u8,
     /// Seconds from the start of a round during which only nodes whose ticket wins the
     /// stake-weighted sortition may claim.

@@ -36,7 +36,7 @@ pub struct Reputation {
 }
 
 /// What one settled slot says about the node that held it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
     Agreed,
     Disagreed,
@@ -76,6 +76,9 @@ fn decay(evidence: u32) -> u32 {
 }
 
 impl Reputation {
+    /// Borsh size: five u32 counters, two u64 totals, two u32 evidences, one u16 score.
+    pub const LEN: usize = 5 * 4 + 2 * 8 + 2 * 4 + 2;
+
     /// Records one settled slot.
     pub fn record(&mut self, verdict: Verdict, earned: u64, slashed: u64) -> Result<()> {
         let overflow = || error!(TesseraError::MathOverflow);

@@ -49,8 +49,7 @@ pub fn ticket(seed: &[u8; 32], node: &Pubkey) -> u64 {
 
 /// Sortition weight of a node: active stake × its reputation factor.
 pub fn weight(stake: u64, weight_factor_bps: u64) -> u64 {
-    let weight = u128::from(stake) * u128::from(weight_factor_bps) / u128::from(MAX_BPS);
-    u64::try_from(weight).unwrap_or(u64::MAX)
+    crate::math::mul_bps(stake, weight_factor_bps)
 }
 
 /// Whether `ticket` wins priority: `ticket / 2^64 < slots × PRIORITY_OVERSUBSCRIPTION × weight
