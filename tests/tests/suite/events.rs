@@ -2,7 +2,7 @@
 //! reaches the logs).
 use solana_signer::Signer;
 use tessera::events::*;
-use tessera::state::{JobEndReason, Params};
+use tessera::state::{JobEndReason, Params, Verdict};
 use tessera_sdk::events::decode;
 use tessera_sdk::in_process::ProgramMode;
 use tessera_sdk::pda;
@@ -87,4 +87,91 @@ fn every_state_change_emits_its_event() {
         (e.reason, e.refunded),
         (JobEndReason::CancelledBySubmitter, 200)
     );
+}
+
+#[test]
+fn the_verification_lifecycle_emits_its_events() {
+    let env = sbf_env();
+    env.initialize(&env.authority, env.params).unwrap();
+    let submitter = env.actor();
+    env.post_job(&submitter, env.job_args(1, 3, 1_000_000))
+        .unwrap();
+    let job = pda::job(&submitter.key(), 1).0;
+    let workers: Vec<Actor> = (0..5).map(|_| env.staked_operator(10_000_000)).collect();
+    let salt = [5u8; 32];
+    let roots = [[1u8; 32], [1; 32], [2; 32], [1; 32], [1; 32]];
+    let run = |range: std::ops::Range<usize>| {
+        for i in range.clone() {
+            let logs = env.claim(&workers[i], 0, &job).unwrap().logs;
+            let e = one(decode::<SlotClaimed>(&logs));
+            let node = pda::node(&workers[i].key(), 0).0;
+            assert_eq!((e.job, e.node, e.slot), (job, node, i as u8));
+            assert_eq!((e.escalation, e.by_priority), (i >= 3, true));
+        }
+        for i in range.clone() {
+            let logs = env
+                .commit(&workers[i], 0, &job, roots[i], salt)
+                .unwrap()
+                .logs;
+            let e = one(decode::<ResultCommitted>(&logs));
+            assert_eq!(
+                (e.slot, e.node),
+                (i as u8, pda::node(&workers[i].key(), 0).0)
+            );
+        }
+        for i in range {
+            let logs = env
+                .reveal(&workers[i], 0, &job, roots[i], salt)
+                .unwrap()
+                .logs;
+            let e = one(decode::<ResultRevealed>(&logs));
+            assert_eq!((e.slot, e.root), (i as u8, roots[i]));
+        }
+    };
+    run(0..3);
+    let logs = env.settle(&job).unwrap().logs;
+    let e = one(decode::<EscalationStarted>(&logs));
+    assert_eq!((e.job, e.replicas), (job, 2));
+    assert!(decode::<JobSettled>(&logs).is_empty());
+    run(3..5);
+
+    let logs = env.settle(&job).unwrap().logs;
+    let e = one(decode::<JobSettled>(&logs));
+    assert_eq!(
+        (e.reason, e.result_root, e.submitter),
+        (JobEndReason::Accepted, Some([1; 32]), submitter.key())
+    );
+    // Four winners paid 1,000,000 less the 2.5% fee; the liar slashed half of its stake,
+    // which gives the submitter back the two escalation rewards.
+    assert_eq!(e.protocol_fees, 4 * 25_000);
+    assert_eq!((e.reimbursed, e.refund), (2_000_000, 3_000_000));
+    assert_eq!(e.penalties_to_treasury, 5_000_000 - 2_000_000);
+    assert_eq!((e.bounty, e.bounty_to), (0, None));
+    assert_eq!(e.slots.len(), 5);
+    for (i, slot) in e.slots.iter().enumerate() {
+        assert_eq!(slot.node, pda::node(&workers[i].key(), 0).0);
+        if i == 2 {
+            assert_eq!(
+                (slot.verdict, slot.paid, slot.penalty),
+                (Verdict::Disagreed, 0, 5_000_000)
+            );
+            assert!(slot.score_bps < 5_000);
+        } else {
+            assert_eq!(
+                (slot.verdict, slot.paid, slot.fee, slot.penalty),
+                (Verdict::Agreed, 975_000, 25_000, 0)
+            );
+        }
+    }
+
+    let logs = env.withdraw_earnings(&workers[0], 0, 975_000).unwrap().logs;
+    let e = one(decode::<EarningsWithdrawn>(&logs));
+    assert_eq!(
+        (e.amount, e.earnings, e.destination),
+        (975_000, 0, workers[0].token)
+    );
+
+    let logs = env.close_job(&submitter, 1).unwrap().logs;
+    let e = one(decode::<JobClosed>(&logs));
+    assert_eq!((e.job, e.refunded), (job, 3_000_000));
 }
