@@ -5,5 +5,6 @@ mod config;
 mod conservation;
 mod escrow;
 mod events;
+mod lifecycle;
 mod staking;
 mod verification;

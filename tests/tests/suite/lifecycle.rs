@@ -1,0 +1,434 @@
+//! Property test extending `conservation` to the verification core: random sequences of
+//! post / claim / commit / reveal / settle / expire / close / withdraw-earnings and time jumps,
+//! by five honest workers, one liar and one lazy worker. After every operation: the token
+//! supply is conserved, each vault holds exactly what the program's accounts say, a failed
+//! operation changes no balance, no job credits its nodes more than it escrowed, and no node
+//! that revealed the true result is ever slashed.
+use std::collections::{BTreeMap, HashMap};
+
+use anchor_lang::prelude::Pubkey;
+use proptest::prelude::*;
+use tessera::state::{Job, Node, SlotState};
+use tessera_sdk::pda;
+use tessera_tests::*;
+
+const STAKE: u64 = 10_000_000;
+/// Operations per generated sequence; with 48 cases that is 3,072 operations.
+const OPS_PER_CASE: usize = 64;
+const LIE: [u8; 32] = [0x66; 32];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Behaviour {
+    /// Commits and reveals the job's true root.
+    Honest,
+    /// Commits and reveals the same wrong root on every job.
+    Liar,
+    /// Commits and reveals a random root.
+    Lazy,
+}
+
+const WORKERS: [Behaviour; 7] = [
+    Behaviour::Honest,
+    Behaviour::Honest,
+    Behaviour::Honest,
+    Behaviour::Honest,
+    Behaviour::Honest,
+    Behaviour::Liar,
+    Behaviour::Lazy,
+];
+const SUBMITTERS: usize = 2;
+
+#[derive(Clone, Debug)]
+enum Op {
+    Post {
+        submitter: usize,
+        replicas: u8,
+        reward: u64,
+    },
+    /// `count` workers, from `first` on (wrapping), try to claim `job`.
+    Claim {
+        job: usize,
+        first: usize,
+        count: usize,
+    },
+    /// The holders of the slots of `job` picked by `mask` commit (each its behaviour's root).
+    Commit {
+        job: usize,
+        mask: u8,
+        lazy_root: [u8; 32],
+    },
+    /// The holders of the slots picked by `mask` reveal what they committed.
+    Reveal {
+        job: usize,
+        mask: u8,
+    },
+    /// Claim, then commit and reveal by the picked slots, back to back.
+    Work {
+        job: usize,
+        first: usize,
+        count: usize,
+        commit_mask: u8,
+        reveal_mask: u8,
+        lazy_root: [u8; 32],
+    },
+    Settle {
+        job: usize,
+    },
+    Expire {
+        job: usize,
+    },
+    Close {
+        job: usize,
+    },
+    Withdraw {
+        worker: usize,
+    },
+    Advance {
+        seconds: i64,
+    },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let worker = 0..WORKERS.len();
+    let job = 0usize..4;
+    let mask = prop_oneof![2 => Just(u8::MAX), 1 => any::<u8>()];
+    prop_oneof![
+        2 => (0..SUBMITTERS, 0u8..=6, prop_oneof![1 => Just(1u64), 4 => Just(1_000_000u64), 2 => 10_000u64..100_000_000])
+            .prop_map(|(submitter, replicas, reward)| Op::Post { submitter, replicas, reward }),
+        4 => (job.clone(), worker.clone(), 1..=WORKERS.len())
+            .prop_map(|(job, first, count)| Op::Claim { job, first, count }),
+        2 => (job.clone(), mask.clone(), any::<[u8; 32]>())
+            .prop_map(|(job, mask, lazy_root)| Op::Commit { job, mask, lazy_root }),
+        2 => (job.clone(), mask.clone()).prop_map(|(job, mask)| Op::Reveal { job, mask }),
+        4 => (job.clone(), worker.clone(), 1..=WORKERS.len(), mask.clone(), mask.clone(), any::<[u8; 32]>())
+            .prop_map(|(job, first, count, commit_mask, reveal_mask, lazy_root)| Op::Work {
+                job, first, count, commit_mask, reveal_mask, lazy_root,
+            }),
+        2 => job.clone().prop_map(|job| Op::Settle { job }),
+        1 => job.clone().prop_map(|job| Op::Expire { job }),
+        1 => job.prop_map(|job| Op::Close { job }),
+        1 => worker.prop_map(|worker| Op::Withdraw { worker }),
+        2 => prop_oneof![4 => Just(60i64), 4 => Just(300), 3 => Just(600), 1 => Just(3_600), 1 => 1i64..100_000]
+            .prop_map(|seconds| Op::Advance { seconds }),
+    ]
+}
+
+struct PostedJob {
+    submitter: usize,
+    nonce: u64,
+    address: Pubkey,
+    escrow: u64,
+    reward: u64,
+    truth: [u8; 32],
+}
+
+struct World {
+    env: TestEnv,
+    workers: Vec<Actor>,
+    submitters: Vec<Actor>,
+    crank: Actor,
+    jobs: Vec<PostedJob>,
+    /// Root each worker committed to, per job.
+    committed: HashMap<(usize, Pubkey), [u8; 32]>,
+    next_nonce: u64,
+    supply: u64,
+}
+
+impl World {
+    fn new() -> Self {
+        let env = TestEnv::new();
+        let workers = WORKERS.iter().map(|_| env.staked_operator(STAKE)).collect();
+        let submitters = (0..SUBMITTERS).map(|_| env.actor()).collect();
+        let crank = env.actor_with(0);
+        let supply = env.mint_supply();
+        Self {
+            env,
+            workers,
+            submitters,
+            crank,
+            jobs: Vec::new(),
+            committed: HashMap::new(),
+            next_nonce: 0,
+            supply,
+        }
+    }
+
+    fn token_accounts(&self) -> Vec<Pubkey> {
+        let mut all: Vec<Pubkey> = self.workers.iter().map(|a| a.token).collect();
+        all.extend(self.submitters.iter().map(|a| a.token));
+        all.extend([
+            self.crank.token,
+            pda::stake_vault().0,
+            pda::escrow_vault().0,
+            pda::treasury().0,
+        ]);
+        all
+    }
+
+    fn balances(&self) -> BTreeMap<Pubkey, u64> {
+        self.token_accounts()
+            .into_iter()
+            .map(|a| (a, self.env.balance(&a)))
+            .collect()
+    }
+
+    /// One of the four most recent jobs (older ones have usually ended).
+    fn job(&self, pick: usize) -> Option<&PostedJob> {
+        let recent = self.jobs.len().min(4);
+        (recent > 0).then(|| &self.jobs[self.jobs.len() - 1 - pick % recent])
+    }
+
+    /// Workers holding the slots of `job` picked by `mask` (bit `i` = slot `i`).
+    fn holders(&self, job: &PostedJob, mask: u8) -> Vec<usize> {
+        let Some(account) = self.env.chain.get_account(&job.address) else {
+            return Vec::new();
+        };
+        let state: Job = tessera_sdk::chain::decode(&job.address, &account.data).unwrap();
+        state
+            .slots
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| mask & (1 << i) != 0)
+            .filter_map(|(_, slot)| {
+                self.workers
+                    .iter()
+                    .position(|w| pda::node(&w.key(), 0).0 == slot.node)
+            })
+            .collect()
+    }
+
+    fn salt(&self, worker: usize) -> [u8; 32] {
+        self.workers[worker].key().to_bytes()
+    }
+
+    /// Settles or expires `job`, checking what the settlement did to its nodes.
+    fn settle(&self, job: &PostedJob, expire: bool) -> bool {
+        let env = &self.env;
+        let Some(account) = env.chain.get_account(&job.address) else {
+            return false; // closed
+        };
+        let before: Job = tessera_sdk::chain::decode(&job.address, &account.data).unwrap();
+        let nodes_before: Vec<Node> = before.slots.iter().map(|s| env.read(&s.node)).collect();
+        let ok = if expire {
+            env.expire_job(&job.address, &self.crank).is_ok()
+        } else {
+            env.settle(&job.address).is_ok()
+        };
+        if !ok {
+            return false;
+        }
+        let after: Job = env.read(&job.address);
+        let mut credited = 0u64;
+        let mut truthful = 0u64;
+        for (slot, old) in before.slots.iter().zip(&nodes_before) {
+            let new: Node = env.read(&slot.node);
+            credited += new.earnings - old.earnings;
+            let told_truth = slot.state == SlotState::Revealed && slot.root == job.truth;
+            if told_truth {
+                truthful += 1;
+                assert_eq!(
+                    new.stake, old.stake,
+                    "a node that revealed the truth was slashed"
+                );
+                assert_eq!(new.unstaking, old.unstaking);
+            }
+        }
+        assert!(
+            credited <= job.escrow,
+            "a job credited more than it escrowed"
+        );
+        // Only a lone reveal can win without the truth (honest workers are the majority of
+        // this world), so at most one slot beyond the truthful ones is ever paid.
+        assert!(
+            credited <= truthful.max(1) * job.reward,
+            "nodes were credited more than the rewards of the winning slots"
+        );
+        assert!(after.escrow <= job.escrow, "refund above the escrow");
+        true
+    }
+
+    fn apply(&mut self, op: &Op) -> bool {
+        let env = &self.env;
+        match *op {
+            Op::Post {
+                submitter,
+                replicas,
+                reward,
+            } => {
+                let nonce = self.next_nonce;
+                self.next_nonce += 1;
+                let s = &self.submitters[submitter];
+                // Half an hour to the deadline: 20 minutes of claims and commits, 10 of
+                // reveals, so the generated time jumps land in every phase.
+                let mut args = env.job_args(nonce, replicas, reward);
+                args.deadline = env.chain.get_clock().unix_timestamp + 1_800;
+                let ok = env.post_job(s, args).is_ok();
+                if ok {
+                    let address = pda::job(&s.key(), nonce).0;
+                    self.jobs.push(PostedJob {
+                        submitter,
+                        nonce,
+                        address,
+                        escrow: env.read::<Job>(&address).escrow,
+                        reward,
+                        truth: *Pubkey::new_unique().as_array(),
+                    });
+                }
+                ok
+            }
+            Op::Claim { job, first, count } => {
+                let Some(j) = self.job(job) else {
+                    return false;
+                };
+                let mut any = false;
+                for worker in (first..first + count).map(|w| w % WORKERS.len()) {
+                    any |= env.claim(&self.workers[worker], 0, &j.address).is_ok();
+                }
+                any
+            }
+            Op::Commit {
+                job,
+                mask,
+                lazy_root,
+            } => {
+                let Some(j) = self.job(job) else {
+                    return false;
+                };
+                let (address, truth, holders) = (j.address, j.truth, self.holders(j, mask));
+                let mut any = false;
+                for worker in holders {
+                    let root = match WORKERS[worker] {
+                        Behaviour::Honest => truth,
+                        Behaviour::Liar => LIE,
+                        Behaviour::Lazy => lazy_root,
+                    };
+                    let ok = env
+                        .commit(&self.workers[worker], 0, &address, root, self.salt(worker))
+                        .is_ok();
+                    if ok {
+                        self.committed.insert((worker, address), root);
+                    }
+                    any |= ok;
+                }
+                any
+            }
+            Op::Reveal { job, mask } => {
+                let Some(j) = self.job(job) else {
+                    return false;
+                };
+                let mut any = false;
+                for worker in self.holders(j, mask) {
+                    let root = self
+                        .committed
+                        .get(&(worker, j.address))
+                        .copied()
+                        .unwrap_or(j.truth);
+                    any |= env
+                        .reveal(
+                            &self.workers[worker],
+                            0,
+                            &j.address,
+                            root,
+                            self.salt(worker),
+                        )
+                        .is_ok();
+                }
+                any
+            }
+            Op::Work {
+                job,
+                first,
+                count,
+                commit_mask,
+                reveal_mask,
+                lazy_root,
+            } => {
+                let claimed = self.apply(&Op::Claim { job, first, count });
+                let committed = self.apply(&Op::Commit {
+                    job,
+                    mask: commit_mask,
+                    lazy_root,
+                });
+                let revealed = self.apply(&Op::Reveal {
+                    job,
+                    mask: reveal_mask,
+                });
+                claimed || committed || revealed
+            }
+            Op::Settle { job } => self.job(job).is_some_and(|j| self.settle(j, false)),
+            Op::Expire { job } => self.job(job).is_some_and(|j| self.settle(j, true)),
+            Op::Close { job } => {
+                let Some(j) = self.job(job) else {
+                    return false;
+                };
+                env.close_job(&self.submitters[j.submitter], j.nonce)
+                    .is_ok()
+            }
+            Op::Withdraw { worker } => {
+                let w = &self.workers[worker];
+                let earnings = env.node(&w.key(), 0).earnings;
+                env.withdraw_earnings(w, 0, earnings).is_ok()
+            }
+            Op::Advance { seconds } => {
+                env.chain.advance_time(seconds);
+                true
+            }
+        }
+    }
+
+    fn check_invariants(&self) {
+        let env = &self.env;
+        let total: u128 = self.balances().values().map(|b| u128::from(*b)).sum();
+        assert_eq!(total, u128::from(self.supply), "tokens not conserved");
+        assert_eq!(env.mint_supply(), self.supply, "supply changed");
+
+        let nodes = env.all::<Node>();
+        let held: u64 = nodes
+            .iter()
+            .map(|(_, n)| n.stake + n.unstaking + n.earnings)
+            .sum();
+        assert_eq!(
+            env.stake_vault_balance(),
+            held,
+            "stake vault != stake + cooldown + earnings of all nodes"
+        );
+        let jobs = env.all::<Job>();
+        let escrowed: u64 = jobs.iter().map(|(_, j)| j.escrow).sum();
+        assert_eq!(
+            env.escrow_vault_balance(),
+            escrowed,
+            "escrow vault != sum of job escrow"
+        );
+        let open: u32 = jobs
+            .iter()
+            .filter(|(_, j)| j.is_open())
+            .flat_map(|(_, j)| j.slots.iter())
+            .count() as u32;
+        let assigned: u32 = nodes.iter().map(|(_, n)| n.open_assignments).sum();
+        assert_eq!(assigned, open, "open assignments != slots of open jobs");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 48,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn verification_conserves_tokens_and_spares_the_honest(
+        ops in proptest::collection::vec(op(), OPS_PER_CASE)
+    ) {
+        let mut world = World::new();
+        world.check_invariants();
+        for (step, op) in ops.iter().enumerate() {
+            let before = world.balances();
+            let ok = world.apply(op);
+            if !ok {
+                prop_assert_eq!(&before, &world.balances(), "step {}: failed {:?} moved tokens", step, op);
+            }
+            world.check_invariants();
+        }
+    }
+}
