@@ -168,7 +168,7 @@ fn measure_verification(env: &TestEnv, submitter: &Actor, cu: &mut Vec<(&'static
         args.input.uri = format!("https://inputs.example/{}", "x".repeat(177));
         env.post_job(submitter, args).unwrap();
         let job = tessera_sdk::pda::job(&submitter.key(), nonce).0;
-        let root = |i: usize| if i < 3 || i >= 6 { truth } else { lie };
+        let root = |i: usize| if (3..6).contains(&i) { lie } else { truth };
         for w in &workers[..6] {
             record("claim", env.claim(w, 0, &job).unwrap());
         }

@@ -574,15 +574,14 @@ fn one_operator_gets_one_slot_per_job() {
     assert_eq!(s.job().slots.len(), 1);
 }
 
+/// A change to a node's registration arguments.
+type NodeTweak = Box<dyn Fn(&mut tessera::instructions::RegisterNodeArgs)>;
+
 #[test]
 fn claims_check_the_node_against_the_job() {
     let s = Scenario::new(3, 0);
     let env = &s.env;
-    let cases: Vec<(
-        Box<dyn Fn(&mut tessera::instructions::RegisterNodeArgs)>,
-        u64,
-        TesseraError,
-    )> = vec![
+    let cases: Vec<(NodeTweak, u64, TesseraError)> = vec![
         (
             Box::new(|_| {}),
             env.params.min_stake - 1,
