@@ -115,7 +115,7 @@ pub fn withdraw_stake(
     amount: u64,
 ) -> Instruction {
     build(
-        accounts::WithdrawStake {
+        accounts::OperatorWithdrawal {
             operator: *operator,
             config: pda::config().0,
             node: pda::node(operator, index).0,
@@ -179,7 +179,7 @@ pub fn withdraw_earnings(
     amount: u64,
 ) -> Instruction {
     build(
-        accounts::WithdrawEarnings {
+        accounts::OperatorWithdrawal {
             operator: *operator,
             config: pda::config().0,
             node: pda::node(operator, index).0,
@@ -209,7 +209,7 @@ pub fn claim(operator: &Pubkey, index: u16, job: &Pubkey) -> Instruction {
 /// Commits `commitment` (see [`crate::verification::commitment`]) for the node's slot.
 pub fn commit(operator: &Pubkey, index: u16, job: &Pubkey, commitment: [u8; 32]) -> Instruction {
     build(
-        accounts::Commit {
+        accounts::SlotHolder {
             operator: *operator,
             node: pda::node(operator, index).0,
             job: *job,
@@ -229,7 +229,7 @@ pub fn reveal(
     salt: [u8; 32],
 ) -> Instruction {
     build(
-        accounts::Reveal {
+        accounts::SlotHolder {
             operator: *operator,
             node: pda::node(operator, index).0,
             job: *job,

@@ -87,7 +87,7 @@ pub mod tessera {
         instructions::request_unstake::handler(ctx, args)
     }
 
-    pub fn withdraw_stake(ctx: Context<WithdrawStake>, args: WithdrawStakeArgs) -> Result<()> {
+    pub fn withdraw_stake(ctx: Context<OperatorWithdrawal>, args: WithdrawStakeArgs) -> Result<()> {
         instructions::withdraw_stake::handler(ctx, args)
     }
 
@@ -96,7 +96,7 @@ pub mod tessera {
     }
 
     pub fn withdraw_earnings(
-        ctx: Context<WithdrawEarnings>,
+        ctx: Context<OperatorWithdrawal>,
         args: WithdrawEarningsArgs,
     ) -> Result<()> {
         instructions::withdraw_earnings::handler(ctx, args)
@@ -107,11 +107,11 @@ pub mod tessera {
         instructions::claim::handler(ctx)
     }
 
-    pub fn commit(ctx: Context<Commit>, args: CommitArgs) -> Result<()> {
+    pub fn commit(ctx: Context<SlotHolder>, args: CommitArgs) -> Result<()> {
         instructions::commit::handler(ctx, args)
     }
 
-    pub fn reveal(ctx: Context<Reveal>, args: RevealArgs) -> Result<()> {
+    pub fn reveal(ctx: Context<SlotHolder>, args: RevealArgs) -> Result<()> {
         instructions::reveal::handler(ctx, args)
     }
 

@@ -1,9 +1,9 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::*;
 use crate::error::TesseraError;
 use crate::events::ResultCommitted;
-use crate::state::{Job, Node, SlotState};
+use crate::instructions::slot_holder::SlotHolder;
+use crate::state::SlotState;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct CommitArgs {
@@ -12,28 +12,8 @@ pub struct CommitArgs {
     pub commitment: [u8; 32],
 }
 
-#[derive(Accounts)]
-pub struct Commit<'info> {
-    pub operator: Signer<'info>,
-
-    #[account(
-        seeds = [NODE_SEED, node.operator.as_ref(), &node.index.to_le_bytes()],
-        bump = node.bump,
-        has_one = operator @ TesseraError::Unauthorized,
-    )]
-    pub node: Box<Account<'info, Node>>,
-
-    #[account(
-        mut,
-        seeds = [JOB_SEED, job.submitter.as_ref(), &job.nonce.to_le_bytes()],
-        bump = job.bump,
-        constraint = job.is_open() @ TesseraError::JobNotOpen,
-    )]
-    pub job: Box<Account<'info, Job>>,
-}
-
 /// Publishes the node's commitment to its result, once, before the commit deadline.
-pub(crate) fn handler(ctx: Context<Commit>, args: CommitArgs) -> Result<()> {
+pub(crate) fn handler(ctx: Context<SlotHolder>, args: CommitArgs) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let node_key = ctx.accounts.node.key();
     let job = &mut ctx.accounts.job;

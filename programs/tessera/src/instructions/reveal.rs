@@ -1,10 +1,10 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::*;
 use crate::error::TesseraError;
 use crate::events::ResultRevealed;
+use crate::instructions::slot_holder::SlotHolder;
 use crate::state::sortition::commitment;
-use crate::state::{Job, Node, SlotState};
+use crate::state::SlotState;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct RevealArgs {
@@ -12,30 +12,10 @@ pub struct RevealArgs {
     pub salt: [u8; 32],
 }
 
-#[derive(Accounts)]
-pub struct Reveal<'info> {
-    pub operator: Signer<'info>,
-
-    #[account(
-        seeds = [NODE_SEED, node.operator.as_ref(), &node.index.to_le_bytes()],
-        bump = node.bump,
-        has_one = operator @ TesseraError::Unauthorized,
-    )]
-    pub node: Box<Account<'info, Node>>,
-
-    #[account(
-        mut,
-        seeds = [JOB_SEED, job.submitter.as_ref(), &job.nonce.to_le_bytes()],
-        bump = job.bump,
-        constraint = job.is_open() @ TesseraError::JobNotOpen,
-    )]
-    pub job: Box<Account<'info, Job>>,
-}
-
 /// Opens the node's commitment. The reveal phase starts when every slot of the round has
 /// committed or the commit deadline has passed, so no result is public while anyone of the
 /// round can still commit.
-pub(crate) fn handler(ctx: Context<Reveal>, args: RevealArgs) -> Result<()> {
+pub(crate) fn handler(ctx: Context<SlotHolder>, args: RevealArgs) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let node_key = ctx.accounts.node.key();
     let job = &mut ctx.accounts.job;
