@@ -2,6 +2,7 @@
 //! (native or SBF, chosen by `TESSERA_PROGRAM_MODE`), creates the token mint, funds actors and
 //! offers one helper per instruction. Every helper goes through `tessera-sdk`.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anchor_lang::prelude::Pubkey;
@@ -302,6 +303,32 @@ impl TestEnv {
         self.chain
             .set_account(address, account)
             .expect("set account");
+    }
+
+    /// The stake vault, the escrow vault and the treasury.
+    pub fn vaults() -> [Pubkey; 3] {
+        [
+            pda::stake_vault().0,
+            pda::escrow_vault().0,
+            pda::treasury().0,
+        ]
+    }
+
+    /// Balance of each of `accounts` and of the three vaults.
+    pub fn balances(&self, accounts: impl IntoIterator<Item = Pubkey>) -> BTreeMap<Pubkey, u64> {
+        accounts
+            .into_iter()
+            .chain(Self::vaults())
+            .map(|a| (a, self.balance(&a)))
+            .collect()
+    }
+
+    /// Asserts that the mint's supply is still `supply` and that `balances` hold all of it.
+    #[track_caller]
+    pub fn assert_conserved(&self, balances: &BTreeMap<Pubkey, u64>, supply: u64) {
+        let total: u128 = balances.values().map(|b| u128::from(*b)).sum();
+        assert_eq!(total, u128::from(supply), "tokens not conserved");
+        assert_eq!(self.mint_supply(), supply, "supply changed");
     }
 
     pub fn stake_vault_balance(&self) -> u64 {

@@ -110,21 +110,8 @@ impl World {
         }
     }
 
-    fn token_accounts(&self) -> Vec<Pubkey> {
-        let mut all: Vec<Pubkey> = self.actors.iter().map(|a| a.token).collect();
-        all.extend([
-            pda::stake_vault().0,
-            pda::escrow_vault().0,
-            pda::treasury().0,
-        ]);
-        all
-    }
-
     fn balances(&self) -> BTreeMap<Pubkey, u64> {
-        self.token_accounts()
-            .into_iter()
-            .map(|a| (a, self.env.balance(&a)))
-            .collect()
+        self.env.balances(self.actors.iter().map(|a| a.token))
     }
 
     /// Applies `op`; returns (did it succeed, the model's prediction, token delta of the actor).
@@ -238,10 +225,7 @@ impl World {
 
     fn check_invariants(&self) {
         let env = &self.env;
-        let balances = self.balances();
-        let total: u128 = balances.values().map(|b| u128::from(*b)).sum();
-        assert_eq!(total, u128::from(self.supply), "tokens not conserved");
-        assert_eq!(env.mint_supply(), self.supply, "supply changed");
+        env.assert_conserved(&self.balances(), self.supply);
 
         let nodes = env.all::<Node>();
         let locked: u64 = nodes.iter().map(|(_, n)| n.stake + n.unstaking).sum();

@@ -153,23 +153,10 @@ impl World {
         }
     }
 
-    fn token_accounts(&self) -> Vec<Pubkey> {
-        let mut all: Vec<Pubkey> = self.workers.iter().map(|a| a.token).collect();
-        all.extend(self.submitters.iter().map(|a| a.token));
-        all.extend([
-            self.crank.token,
-            pda::stake_vault().0,
-            pda::escrow_vault().0,
-            pda::treasury().0,
-        ]);
-        all
-    }
-
     fn balances(&self) -> BTreeMap<Pubkey, u64> {
-        self.token_accounts()
-            .into_iter()
-            .map(|a| (a, self.env.balance(&a)))
-            .collect()
+        let wallets = self.workers.iter().chain(&self.submitters);
+        self.env
+            .balances(wallets.chain([&self.crank]).map(|a| a.token))
     }
 
     /// One of the four most recent jobs (older ones have usually ended).
@@ -378,9 +365,7 @@ impl World {
 
     fn check_invariants(&self) {
         let env = &self.env;
-        let total: u128 = self.balances().values().map(|b| u128::from(*b)).sum();
-        assert_eq!(total, u128::from(self.supply), "tokens not conserved");
-        assert_eq!(env.mint_supply(), self.supply, "supply changed");
+        env.assert_conserved(&self.balances(), self.supply);
 
         let nodes = env.all::<Node>();
         let held: u64 = nodes
