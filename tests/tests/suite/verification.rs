@@ -368,6 +368,19 @@ fn expiry_pays_a_bounty_out_of_the_penalties() {
     assert_tessera_error(env.expire_job(&s.job, &caller), TesseraError::NotExpired);
     env.chain
         .advance_time(i64::from(default_params().expiry_grace_secs));
+    // A bounty account of another mint: the token program refuses the transfer, nothing
+    // moves and the job stays open.
+    let other_mint = env.other_mint();
+    let foreign = env.token_account(&caller.key(), &other_mint);
+    let nodes = ix::slot_nodes(&s.job());
+    let wrong_mint = ix::expire_job(&s.job, &nodes, &foreign);
+    const TOKEN_MINT_MISMATCH: u32 = 3;
+    assert_custom_code(
+        env.send_one(wrong_mint, &caller.wallet),
+        TOKEN_MINT_MISMATCH,
+        "token program: MintMismatch",
+    );
+    assert_eq!(s.status(), JobStatus::Open);
     let treasury_before = env.treasury_balance();
     env.expire_job(&s.job, &caller).unwrap();
     // Two of three agree, one no-show: accepted.
