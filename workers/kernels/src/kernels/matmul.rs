@@ -89,8 +89,12 @@ const TILE_M: usize = 4;
 /// Continues the sums in `acc` over `k` more terms of `A[rows]·B[:, strip]`, in k order: the
 /// register tile, over a strip of B packed as k rows of 16.
 #[inline(always)]
-fn tile_f32(a: &[f32], b: &[[f32; TILE_N]], k: usize, acc: &mut [[f32; TILE_N]; TILE_M]) {
-    let rows: [&[f32]; TILE_M] = std::array::from_fn(|r| &a[r * k..(r + 1) * k]);
+fn tile_f32(
+    rows: [&[f32]; TILE_M],
+    b: &[[f32; TILE_N]],
+    k: usize,
+    acc: &mut [[f32; TILE_N]; TILE_M],
+) {
     for (r, acc_r) in acc.iter_mut().enumerate() {
         let mut c = *acc_r;
         for (p, row) in b.iter().take(k).enumerate() {
@@ -109,14 +113,14 @@ fn tile_f32(a: &[f32], b: &[[f32; TILE_N]], k: usize, acc: &mut [[f32; TILE_N]; 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx")]
 unsafe fn tile_f32_avx(
-    a: &[f32],
+    rows: [&[f32]; TILE_M],
     b: &[[f32; TILE_N]],
     k: usize,
     acc: &mut [[f32; TILE_N]; TILE_M],
 ) {
     use std::arch::x86_64::*;
-    assert!(TILE_M == 4 && a.len() >= 4 * k && b.len() >= k);
-    let (a0, a1, a2, a3) = (&a[..k], &a[k..2 * k], &a[2 * k..3 * k], &a[3 * k..4 * k]);
+    let [a0, a1, a2, a3] = rows;
+    let (a0, a1, a2, a3, b) = (&a0[..k], &a1[..k], &a2[..k], &a3[..k], &b[..k]);
     // SAFETY: every pointer below points into a 16-float row of `acc` or `b`.
     unsafe {
         let ld = |r: &[f32; TILE_N], h: usize| _mm256_loadu_ps(r.as_ptr().add(8 * h));
@@ -169,7 +173,7 @@ fn avx2() -> bool {
 /// each output resuming from the partial sum stored in C, so every output is still summed
 /// strictly in k order. B is packed 16 columns at a time; edge strips and edge rows are padded
 /// with zeros, which only produce padding outputs that are dropped (each output depends on its
-/// own row of A and column of B alone).
+/// own row of A and column of B alone); A is read in place.
 fn matmul_f32_rows(
     a: &[f32],
     b: &[f32],
@@ -181,7 +185,7 @@ fn matmul_f32_rows(
 ) {
     let rows = c.len() / n;
     let mut strip = vec![[0.0f32; TILE_N]; KC.min(k)];
-    let mut a_pad = vec![0.0f32; TILE_M * KC.min(k)];
+    let zeros = vec![0.0f32; KC.min(k)];
     let mut acc = [[0.0f32; TILE_N]; TILE_M];
     for k0 in (0..k).step_by(KC) {
         let kc = KC.min(k - k0);
@@ -194,14 +198,14 @@ fn matmul_f32_rows(
             }
             for r in (0..rows).step_by(TILE_M) {
                 let h = TILE_M.min(rows - r);
-                for (t, a_row) in a_pad.chunks_mut(kc).take(TILE_M).enumerate() {
+                let a_rows: [&[f32]; TILE_M] = std::array::from_fn(|t| {
                     if t < h {
                         let at = (row0 + r + t) * k + k0;
-                        a_row.copy_from_slice(&a[at..at + kc]);
+                        &a[at..at + kc]
                     } else {
-                        a_row.fill(0.0);
+                        &zeros[..kc]
                     }
-                }
+                });
                 for (t, acc_r) in acc.iter_mut().enumerate() {
                     if t < h && k0 > 0 {
                         acc_r[..w].copy_from_slice(&c[(r + t) * n + j0..(r + t) * n + j0 + w]);
@@ -210,18 +214,17 @@ fn matmul_f32_rows(
                         *acc_r = [0.0; TILE_N];
                     }
                 }
-                let a_block = &a_pad[..TILE_M * kc];
                 #[cfg(target_arch = "x86_64")]
                 if avx {
                     // SAFETY: avx was detected at run time.
-                    unsafe { tile_f32_avx(a_block, &strip[..kc], kc, &mut acc) };
+                    unsafe { tile_f32_avx(a_rows, &strip[..kc], kc, &mut acc) };
                 } else {
-                    tile_f32(a_block, &strip[..kc], kc, &mut acc);
+                    tile_f32(a_rows, &strip[..kc], kc, &mut acc);
                 }
                 #[cfg(not(target_arch = "x86_64"))]
                 {
                     let _ = avx;
-                    tile_f32(a_block, &strip[..kc], kc, &mut acc);
+                    tile_f32(a_rows, &strip[..kc], kc, &mut acc);
                 }
                 for (t, acc_r) in acc.iter().take(h).enumerate() {
                     c[(r + t) * n + j0..(r + t) * n + j0 + w].copy_from_slice(&acc_r[..w]);
@@ -454,7 +457,12 @@ mod tests {
             let start: [[f32; TILE_N]; TILE_M] =
                 std::array::from_fn(|_| std::array::from_fn(|_| rng.signed_unit()));
             let mut portable = start;
-            tile_f32(&a, &b, k, &mut portable);
+            tile_f32(
+                std::array::from_fn(|r| &a[r * k..(r + 1) * k]),
+                &b,
+                k,
+                &mut portable,
+            );
             // Against the definition: resume from `start`, add each term in k order.
             for r in 0..TILE_M {
                 for j in 0..TILE_N {
@@ -469,7 +477,14 @@ mod tests {
             if std::arch::is_x86_feature_detected!("avx") {
                 let mut vector = start;
                 // SAFETY: avx was detected.
-                unsafe { tile_f32_avx(&a, &b, k, &mut vector) };
+                unsafe {
+                    tile_f32_avx(
+                        std::array::from_fn(|r| &a[r * k..(r + 1) * k]),
+                        &b,
+                        k,
+                        &mut vector,
+                    )
+                };
                 assert_eq!(
                     portable.map(|r| r.map(f32::to_bits)),
                     vector.map(|r| r.map(f32::to_bits))
