@@ -119,6 +119,49 @@ pub trait Chain: Send + Sync {
     fn latest_blockhash(&self) -> impl Future<Output = Result<Hash, ChainError>> + Send;
 }
 
+macro_rules! forward_chain {
+    ($($ty:ty),*) => {$(
+        impl<T: Chain + ?Sized> Chain for $ty {
+            fn send(
+                &self,
+                instructions: &[Instruction],
+                payer: &Keypair,
+                signers: &[&Keypair],
+            ) -> impl Future<Output = Result<Signature, ChainError>> + Send {
+                (**self).send(instructions, payer, signers)
+            }
+            fn account(
+                &self,
+                address: &Pubkey,
+            ) -> impl Future<Output = Result<Option<Account>, ChainError>> + Send {
+                (**self).account(address)
+            }
+            fn accounts(
+                &self,
+                addresses: &[Pubkey],
+            ) -> impl Future<Output = Result<Vec<Option<Account>>, ChainError>> + Send {
+                (**self).accounts(addresses)
+            }
+            fn program_accounts(
+                &self,
+                program: &Pubkey,
+                filters: &[AccountFilter],
+            ) -> impl Future<Output = Result<Vec<(Pubkey, Account)>, ChainError>> + Send {
+                (**self).program_accounts(program, filters)
+            }
+            fn clock(&self) -> impl Future<Output = Result<Clock, ChainError>> + Send {
+                (**self).clock()
+            }
+            fn latest_blockhash(&self) -> impl Future<Output = Result<Hash, ChainError>> + Send {
+                (**self).latest_blockhash()
+            }
+        }
+    )*};
+}
+
+// A borrowed or shared chain is a chain: tests lend theirs, daemons share one between tasks.
+forward_chain!(&T, std::sync::Arc<T>);
+
 /// Decodes an Anchor account of type `T` (checks its discriminator).
 pub fn decode<T: AccountDeserialize>(address: &Pubkey, data: &[u8]) -> Result<T, ChainError> {
     let mut slice = data;

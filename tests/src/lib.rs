@@ -42,7 +42,8 @@ impl Actor {
 }
 
 pub struct TestEnv {
-    pub chain: InProcessChain,
+    /// Shared, so that off-chain components under test (workers) can hold the same bank.
+    pub chain: std::sync::Arc<InProcessChain>,
     /// Network authority, mint authority and fee payer of set-up transactions.
     pub authority: Keypair,
     pub mint: Pubkey,
@@ -134,7 +135,8 @@ impl TestEnv {
 
     /// Like [`TestEnv::boot`], with the program loaded as `mode` says.
     pub fn boot_with(mode: ProgramMode) -> Self {
-        let chain = InProcessChain::new(mode).expect("boot the in-process bank");
+        let chain =
+            std::sync::Arc::new(InProcessChain::new(mode).expect("boot the in-process bank"));
         let authority = Keypair::new();
         chain
             .airdrop(&authority.pubkey(), ACTOR_LAMPORTS)

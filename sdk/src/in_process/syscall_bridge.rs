@@ -47,15 +47,21 @@ pub fn install_syscall_bridge() -> Result<(), ChainError> {
 }
 
 fn install() -> Result<(), String> {
-    // program-test installs its stubs into solana-sysvar 4 the first time a bank starts.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("tokio runtime for solana-program-test: {e}"))?;
-    runtime.block_on(async {
-        let context = ProgramTest::default().start_with_context().await;
-        drop(context);
-    });
+    // program-test installs its stubs into solana-sysvar 4 the first time a bank starts. Its
+    // own runtime lives on its own thread, so callers may already be inside a tokio runtime.
+    std::thread::spawn(|| -> Result<(), String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("tokio runtime for solana-program-test: {e}"))?;
+        runtime.block_on(async {
+            let context = ProgramTest::default().start_with_context().await;
+            drop(context);
+        });
+        Ok(())
+    })
+    .join()
+    .map_err(|_| "solana-program-test's first bank panicked".to_string())??;
     let program_test_stubs: Arc<dyn v4::SyscallStubs> =
         Arc::from(v4::set_syscall_stubs(Box::new(Placeholder)));
     v4::set_syscall_stubs(Box::new(Forward(program_test_stubs.clone())));

@@ -1,0 +1,118 @@
+//! Prometheus metrics, rendered as text on `/metrics`.
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+/// Counters of one worker.
+#[derive(Default)]
+pub struct Metrics {
+    pub jobs_seen: AtomicU64,
+    pub jobs_claimed: AtomicU64,
+    pub jobs_committed: AtomicU64,
+    pub jobs_revealed: AtomicU64,
+    pub jobs_agreed: AtomicU64,
+    pub jobs_disputed: AtomicU64,
+    pub jobs_slashed: AtomicU64,
+    pub inputs_unavailable: AtomicU64,
+    pub settlements_cranked: AtomicU64,
+    pub earned_tokens: AtomicU64,
+    pub rpc_errors: AtomicU64,
+    /// Kernel seconds by (kernel, backend), in microseconds.
+    kernel_micros: Mutex<BTreeMap<(String, String), u64>>,
+}
+
+impl Metrics {
+    pub fn inc(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn kernel_time(&self, kernel: &str, backend: &str, seconds: f64) {
+        let mut map = self.kernel_micros.lock().unwrap_or_else(|e| e.into_inner());
+        *map.entry((kernel.into(), backend.into())).or_default() += (seconds * 1e6) as u64;
+    }
+
+    /// The Prometheus text exposition format.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let counters = [
+            (
+                "tessera_worker_jobs_seen_total",
+                "Open jobs seen",
+                &self.jobs_seen,
+            ),
+            (
+                "tessera_worker_jobs_claimed_total",
+                "Replica slots claimed",
+                &self.jobs_claimed,
+            ),
+            (
+                "tessera_worker_jobs_committed_total",
+                "Results committed",
+                &self.jobs_committed,
+            ),
+            (
+                "tessera_worker_jobs_revealed_total",
+                "Results revealed",
+                &self.jobs_revealed,
+            ),
+            (
+                "tessera_worker_jobs_agreed_total",
+                "Settled slots that agreed with the result",
+                &self.jobs_agreed,
+            ),
+            (
+                "tessera_worker_jobs_disputed_total",
+                "Settled slots that disagreed or ended without quorum",
+                &self.jobs_disputed,
+            ),
+            (
+                "tessera_worker_jobs_slashed_total",
+                "Settled slots that cost stake",
+                &self.jobs_slashed,
+            ),
+            (
+                "tessera_worker_inputs_unavailable_total",
+                "Inputs unavailable or failing their hash",
+                &self.inputs_unavailable,
+            ),
+            (
+                "tessera_worker_settlements_cranked_total",
+                "settle and expire_job sent",
+                &self.settlements_cranked,
+            ),
+            (
+                "tessera_worker_earned_tokens_total",
+                "Tokens credited to the node, after fees",
+                &self.earned_tokens,
+            ),
+            (
+                "tessera_worker_rpc_errors_total",
+                "RPC calls that failed (each retry counts)",
+                &self.rpc_errors,
+            ),
+        ];
+        for (name, help, counter) in counters {
+            let _ = writeln!(out, "# HELP {name} {help}.\n# TYPE {name} counter");
+            let _ = writeln!(out, "{name} {}", counter.load(Ordering::Relaxed));
+        }
+        let name = "tessera_worker_kernel_seconds_total";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Seconds spent running kernels.\n# TYPE {name} counter"
+        );
+        let map = self.kernel_micros.lock().unwrap_or_else(|e| e.into_inner());
+        for ((kernel, backend), micros) in map.iter() {
+            let _ = writeln!(
+                out,
+                "{name}{{kernel=\"{kernel}\",backend=\"{backend}\"}} {:.6}",
+                *micros as f64 / 1e6
+            );
+        }
+        out
+    }
+}

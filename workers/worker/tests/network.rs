@@ -1,0 +1,445 @@
+//! Workers against an in-process network (LiteSVM through the SDK, the program native or the
+//! `.so` as `TESSERA_PROGRAM_MODE` says): real agents, real kernels, real files.
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anchor_lang::prelude::Pubkey;
+use solana_keypair::Keypair;
+use tessera_kernels::backend::Cpu;
+use tessera_kernels::kernels::MatmulParams;
+use tessera_kernels::{merkle, Backend, Job as KernelJob};
+use tessera_sdk::in_process::InProcessChain;
+use tessera_sdk::tessera::constants::INPUT_UNAVAILABLE_ROOT;
+use tessera_sdk::tessera::state::{JobEndReason, JobStatus, Params};
+use tessera_sdk::{pda, RpcChain};
+use tessera_tests::{Actor, TestEnv};
+use tessera_worker::behaviour::Behaviour;
+use tessera_worker::db::{Db, Phase};
+use tessera_worker::metrics::Metrics;
+use tessera_worker::retry::Backoff;
+use tessera_worker::server::{router, ServerState};
+use tessera_worker::store::{hex, ResultStore};
+use tessera_worker::{fetch, hardware, status, Agent, AgentSettings};
+
+const STAKE: u64 = 10_000_000;
+const REWARD: u64 = 1_000_000;
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "tessera-worker-{name}-{}-{}",
+        std::process::id(),
+        Pubkey::new_unique()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn settings(actor: &Actor, behaviour: Behaviour) -> AgentSettings {
+    AgentSettings {
+        node_index: 0,
+        token_account: Some(actor.token),
+        concurrency: 2,
+        region: 3,
+        min_price_per_unit: 1,
+        cost_per_unit: 0,
+        stake: STAKE,
+        endpoint: "http://127.0.0.1:8650".into(),
+        max_input_bytes: 1 << 20,
+        behaviour,
+        backoff: Backoff {
+            attempts: 3,
+            first: std::time::Duration::from_millis(5),
+            max: std::time::Duration::from_millis(20),
+        },
+        initial_secs_per_unit: 0.01,
+        safety_secs: 30,
+    }
+}
+
+/// A worker: its operator, its storage, and an agent that can be dropped and rebuilt (a crash).
+struct Worker {
+    actor: Actor,
+    dir: PathBuf,
+    behaviour: Behaviour,
+    agent: Option<Agent<InProcessChain>>,
+    metrics: Arc<Metrics>,
+    db: Option<Arc<Db>>,
+    results: Arc<ResultStore>,
+}
+
+impl Worker {
+    async fn start(env: &TestEnv, behaviour: Behaviour) -> Self {
+        let actor = env.actor();
+        let dir = temp_dir("node");
+        let results = Arc::new(ResultStore::open(&dir.join("results")).unwrap());
+        let mut w = Worker {
+            actor,
+            dir,
+            behaviour,
+            agent: None,
+            metrics: Arc::new(Metrics::default()),
+            db: None,
+            results,
+        };
+        w.boot(env);
+        w.agent()
+            .ensure_registered()
+            .await
+            .expect("register and stake");
+        w
+    }
+
+    /// (Re)starts the agent from the worker's database, as a restarted process does.
+    fn boot(&mut self, env: &TestEnv) {
+        let backend = Backend::Cpu(Cpu::new(1).unwrap());
+        let hardware = hardware::profile(&backend);
+        let db = Arc::new(Db::open(&self.dir.join("worker.redb")).unwrap());
+        let keypair = Keypair::from_base58_string(&self.actor.wallet.to_base58_string());
+        self.db = Some(db.clone());
+        self.agent = Some(Agent::new(
+            env.chain.clone(),
+            keypair,
+            settings(&self.actor, self.behaviour),
+            Arc::new(backend),
+            hardware,
+            db,
+            self.results.clone(),
+            self.metrics.clone(),
+        ));
+    }
+
+    /// `kill -9`: the agent and its database handle vanish mid-job.
+    fn kill(&mut self) {
+        self.agent = None;
+        self.db = None;
+    }
+
+    fn agent(&self) -> &Agent<InProcessChain> {
+        self.agent.as_ref().expect("running")
+    }
+
+    fn node(&self) -> Pubkey {
+        pda::node(&self.actor.key(), 0).0
+    }
+}
+
+/// Posts a matmul_f32 job whose input is a real file; `corrupt` makes the named hash wrong.
+fn post_matmul(
+    env: &TestEnv,
+    submitter: &Actor,
+    nonce: u64,
+    replicas: u8,
+    corrupt: bool,
+) -> (Pubkey, [u8; 32]) {
+    let params = MatmulParams { m: 8, n: 12, k: 10 };
+    let job = KernelJob::MatmulF32(params);
+    let input = job.random_input(nonce);
+    let path = temp_dir("input").join("a.bin");
+    std::fs::write(&path, &input).unwrap();
+    let mut hash = fetch::sha256(&input);
+    if corrupt {
+        hash[0] ^= 1;
+    }
+    let mut args = env.job_args(nonce, replicas, REWARD);
+    args.kernel_id = 2;
+    args.kernel_params = job.encode_params();
+    args.work_units = job.work_units().max(1);
+    args.input.uri = format!("file://{}", path.display());
+    args.input.size_bytes = input.len() as u64;
+    args.input.hash = hash;
+    args.requirements.gpu_required = false;
+    args.requirements.min_vram_mib = 0;
+    env.post_job(submitter, args).unwrap();
+    let expected = merkle::root(
+        &job.run(&input, &Backend::Cpu(Cpu::new(1).unwrap()))
+            .unwrap(),
+    );
+    (pda::job(&submitter.key(), nonce).0, expected)
+}
+
+/// Runs passes of every running worker until `done` or a pass limit.
+async fn run_until(env: &TestEnv, workers: &[&Worker], mut done: impl FnMut(&TestEnv) -> bool) {
+    for _ in 0..12 {
+        if done(env) {
+            return;
+        }
+        for w in workers {
+            if let Some(agent) = &w.agent {
+                agent.tick().await.expect("pass");
+            }
+        }
+    }
+    assert!(done(env), "the network did not get there in 12 passes");
+}
+
+fn ended(env: &TestEnv, job: &Pubkey) -> Option<JobEndReason> {
+    match env.read::<tessera_sdk::tessera::state::Job>(job).status {
+        JobStatus::Ended { reason, .. } => Some(reason),
+        JobStatus::Open => None,
+    }
+}
+
+fn network() -> TestEnv {
+    let env = TestEnv::new();
+    // Three replicas and one escalation replica: four workers can fill a disputed job.
+    let params = Params {
+        escalation_replicas: 1,
+        ..env.params
+    };
+    env.update_params(&env.authority, params).unwrap();
+    env
+}
+
+#[tokio::test]
+async fn three_honest_workers_and_a_liar_the_liar_is_slashed() {
+    let env = network();
+    // The liar starts first, so it takes a first-round slot.
+    let liar = Worker::start(&env, Behaviour::Liar).await;
+    let honest = [
+        Worker::start(&env, Behaviour::Honest).await,
+        Worker::start(&env, Behaviour::Honest).await,
+        Worker::start(&env, Behaviour::Honest).await,
+    ];
+    let submitter = env.actor();
+    let (job, truth) = post_matmul(&env, &submitter, 1, 3, false);
+    let all: Vec<&Worker> = std::iter::once(&liar).chain(honest.iter()).collect();
+    run_until(&env, &all, |env| ended(env, &job).is_some()).await;
+    // One more pass so that every worker records the outcome.
+    for w in &all {
+        w.agent().tick().await.unwrap();
+    }
+
+    let state: tessera_sdk::tessera::state::Job = env.read(&job);
+    assert_eq!(ended(&env, &job), Some(JobEndReason::Accepted));
+    assert!(state.escalated, "the liar's disagreement escalated the job");
+    assert_eq!(state.result_root, Some(truth));
+    let liar_node = env.node(&liar.actor.key(), 0);
+    assert_eq!(liar_node.stake, STAKE / 2, "slashed half of its stake");
+    assert_eq!(liar_node.reputation.disagreed, 1);
+    for w in &honest {
+        let node = env.node(&w.actor.key(), 0);
+        assert_eq!((node.stake, node.earnings), (STAKE, REWARD - REWARD / 40));
+        assert_eq!(node.reputation.agreed, 1);
+        assert_eq!(
+            w.metrics
+                .jobs_agreed
+                .load(std::sync::atomic::Ordering::Relaxed),
+            1
+        );
+    }
+    assert_eq!(
+        liar.metrics
+            .jobs_slashed
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+    let metrics = honest[0].metrics.render();
+    assert!(
+        metrics.contains("tessera_worker_jobs_agreed_total 1"),
+        "{metrics}"
+    );
+    assert!(metrics
+        .contains("tessera_worker_kernel_seconds_total{kernel=\"matmul_f32\",backend=\"cpu\"}"));
+    println!("--- /metrics of an honest worker ---\n{metrics}");
+    let statement = status::statement(
+        &*env.chain,
+        &honest[0].node(),
+        honest[0].db.as_ref().unwrap(),
+    )
+    .await
+    .unwrap();
+    assert!(statement.contains("agreed: earned 975000"), "{statement}");
+    println!("--- status of an honest worker ---\n{statement}");
+    let statement = status::statement(&*env.chain, &liar.node(), liar.db.as_ref().unwrap())
+        .await
+        .unwrap();
+    assert!(statement.contains("slashed"), "{statement}");
+    println!("--- status of the liar ---\n{statement}");
+}
+
+#[tokio::test]
+async fn a_worker_killed_between_commit_and_reveal_reveals_after_restart_and_is_paid() {
+    let env = network();
+    let mut a = Worker::start(&env, Behaviour::Honest).await;
+    let b = Worker::start(&env, Behaviour::Honest).await;
+    let submitter = env.actor();
+    let (job, truth) = post_matmul(&env, &submitter, 2, 2, false);
+    // Claim, then compute and commit: two passes each.
+    for _ in 0..2 {
+        a.agent().tick().await.unwrap();
+        b.agent().tick().await.unwrap();
+    }
+    let record = a.db.as_ref().unwrap().get(&job).unwrap().unwrap();
+    assert_eq!(record.phase, Phase::Committed);
+    a.kill();
+    // The other worker reveals; the dead one cannot.
+    b.agent().tick().await.unwrap();
+    assert_eq!(ended(&env, &job), None);
+    a.boot(&env);
+    run_until(&env, &[&a, &b], |env| ended(env, &job).is_some()).await;
+    assert_eq!(ended(&env, &job), Some(JobEndReason::Accepted));
+    assert_eq!(
+        env.read::<tessera_sdk::tessera::state::Job>(&job)
+            .result_root,
+        Some(truth)
+    );
+    let node = env.node(&a.actor.key(), 0);
+    assert_eq!((node.stake, node.earnings), (STAKE, REWARD - REWARD / 40));
+}
+
+#[tokio::test]
+async fn an_input_with_the_wrong_hash_is_refused_without_a_slash() {
+    let env = network();
+    let workers = [
+        Worker::start(&env, Behaviour::Honest).await,
+        Worker::start(&env, Behaviour::Honest).await,
+    ];
+    let submitter = env.actor();
+    let (job, _) = post_matmul(&env, &submitter, 3, 2, true);
+    let refs: Vec<&Worker> = workers.iter().collect();
+    run_until(&env, &refs, |env| ended(env, &job).is_some()).await;
+    assert_eq!(ended(&env, &job), Some(JobEndReason::InputUnavailable));
+    let state: tessera_sdk::tessera::state::Job = env.read(&job);
+    assert!(state.slots.iter().all(|s| s.root == INPUT_UNAVAILABLE_ROOT));
+    for w in &workers {
+        let node = env.node(&w.actor.key(), 0);
+        assert_eq!(node.stake, STAKE, "nobody is slashed for a bad input");
+        assert!(
+            node.earnings > 0,
+            "agreeing the input was bad is compensated"
+        );
+        let record = w.db.as_ref().unwrap().get(&job).unwrap().unwrap();
+        let why = record.unavailable.unwrap();
+        assert!(why.contains("does not match the job's SHA-256"), "{why}");
+        assert_eq!(
+            w.metrics
+                .inputs_unavailable
+                .load(std::sync::atomic::Ordering::Relaxed),
+            1
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_dead_rpc_endpoint_is_retried_and_reported_not_a_crash() {
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let chain = Arc::new(RpcChain::new(format!("http://127.0.0.1:{port}")));
+    let dir = temp_dir("dead-rpc");
+    let backend = Backend::Cpu(Cpu::new(1).unwrap());
+    let metrics = Arc::new(Metrics::default());
+    let actor_key = Keypair::new();
+    let token = Pubkey::new_unique();
+    let mut s = settings(
+        &Actor {
+            wallet: Keypair::from_base58_string(&actor_key.to_base58_string()),
+            token,
+        },
+        Behaviour::Honest,
+    );
+    s.stake = 0;
+    let agent = Agent::new(
+        chain,
+        actor_key,
+        s,
+        Arc::new(backend),
+        hardware::profile(&Backend::Cpu(Cpu::new(1).unwrap())),
+        Arc::new(Db::open(&dir.join("worker.redb")).unwrap()),
+        Arc::new(ResultStore::open(&dir.join("results")).unwrap()),
+        metrics.clone(),
+    );
+    let err = agent.tick().await.unwrap_err();
+    assert!(format!("{err:#}").contains("rpc"), "{err:#}");
+    let err = agent.ensure_registered().await.unwrap_err();
+    assert!(format!("{err:#}").contains("rpc"), "{err:#}");
+    // Three attempts each, every one counted.
+    assert_eq!(
+        metrics
+            .rpc_errors
+            .load(std::sync::atomic::Ordering::Relaxed),
+        6
+    );
+    assert!(metrics
+        .render()
+        .contains("tessera_worker_rpc_errors_total 6"));
+}
+
+#[tokio::test]
+async fn results_are_not_served_before_the_job_settles() {
+    let env = network();
+    let workers = [
+        Worker::start(&env, Behaviour::Honest).await,
+        Worker::start(&env, Behaviour::Honest).await,
+    ];
+    let submitter = env.actor();
+    let (job, truth) = post_matmul(&env, &submitter, 4, 2, false);
+    let w = &workers[0];
+    let app = router(ServerState {
+        chain: env.chain.clone(),
+        db: w.db.clone().unwrap(),
+        results: w.results.clone(),
+        metrics: w.metrics.clone(),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let client = reqwest::Client::new();
+    let url = format!("http://{addr}/v1/results/{}", hex(&truth));
+
+    // Claimed and computed, not revealed: refused.
+    for w in &workers {
+        w.agent().tick().await.unwrap();
+        w.agent().tick().await.unwrap();
+    }
+    let early = client.get(&url).send().await.unwrap();
+    assert_eq!(
+        early.status().as_u16(),
+        425,
+        "{}",
+        early.text().await.unwrap()
+    );
+    // Revealed, not settled: still refused.
+    for w in &workers {
+        w.agent().tick().await.unwrap();
+    }
+    assert_eq!(
+        env.read::<tessera_sdk::tessera::state::Job>(&job).slots[0].state,
+        tessera_sdk::tessera::state::SlotState::Revealed
+    );
+    assert_eq!(
+        client.get(&url).send().await.unwrap().status().as_u16(),
+        425
+    );
+    let refs: Vec<&Worker> = workers.iter().collect();
+    run_until(&env, &refs, |env| ended(env, &job).is_some()).await;
+    // Settled: served, and the bytes have the root the chain accepted.
+    let response = client.get(&url).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let bytes = response.bytes().await.unwrap();
+    assert_eq!(merkle::root(&bytes), truth);
+    let chunk = client.get(format!("{url}/chunks/0")).send().await.unwrap();
+    let chunk: serde_json::Value = serde_json::from_str(&chunk.text().await.unwrap()).unwrap();
+    assert_eq!(chunk["len"].as_u64(), Some(bytes.len() as u64));
+    let unknown = client
+        .get(format!("http://{addr}/v1/results/{}", hex(&[7; 32])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status().as_u16(), 404);
+    let metrics = client
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("tessera_worker_jobs_revealed_total 1"),
+        "{metrics}"
+    );
+}
