@@ -443,3 +443,57 @@ async fn results_are_not_served_before_the_job_settles() {
         "{metrics}"
     );
 }
+
+#[tokio::test]
+async fn a_copycat_and_a_flaky_worker_gain_nothing() {
+    let env = network();
+    // They start first, so they take first-round slots.
+    let copycat = Worker::start(&env, Behaviour::Copycat).await;
+    let flaky = Worker::start(&env, Behaviour::Flaky).await;
+    let honest = [
+        Worker::start(&env, Behaviour::Honest).await,
+        Worker::start(&env, Behaviour::Honest).await,
+    ];
+    let submitter = env.actor();
+    let (job, truth) = post_matmul(&env, &submitter, 5, 3, false);
+    let all = [&copycat, &flaky, &honest[0], &honest[1]];
+    for _ in 0..3 {
+        for w in all {
+            w.agent().tick().await.unwrap();
+        }
+    }
+    // The flaky worker never commits, so the reveal phase waits for the commit deadline.
+    let state: tessera_sdk::tessera::state::Job = env.read(&job);
+    let holders: Vec<Pubkey> = state.slots.iter().map(|s| s.node).collect();
+    assert_eq!(
+        holders,
+        vec![copycat.node(), flaky.node(), honest[0].node()]
+    );
+    env.chain
+        .advance_time(state.commit_deadline - env.chain.get_clock().unix_timestamp);
+    for w in all {
+        w.agent().tick().await.unwrap(); // the honest worker reveals
+    }
+    for w in all {
+        w.agent().tick().await.unwrap(); // the copycat tries to reveal the honest root
+    }
+    let record = copycat.db.as_ref().unwrap().get(&job).unwrap().unwrap();
+    let outcome = record.outcome.unwrap();
+    assert!(outcome.starts_with("copycat reveal refused"), "{outcome}");
+    // One reveal of three is no quorum: escalation, which the other honest worker fills.
+    env.chain
+        .advance_time(i64::from(env.params.reveal_window_secs));
+    run_until(&env, &all, |env| ended(env, &job).is_some()).await;
+    let state: tessera_sdk::tessera::state::Job = env.read(&job);
+    assert_eq!(ended(&env, &job), Some(JobEndReason::Accepted));
+    assert!(state.escalated);
+    assert_eq!(state.result_root, Some(truth));
+    for w in [&copycat, &flaky] {
+        let node = env.node(&w.actor.key(), 0);
+        assert_eq!(node.stake, STAKE - STAKE / 10, "no-show penalty");
+        assert_eq!((node.earnings, node.reputation.no_shows), (0, 1));
+    }
+    for w in &honest {
+        assert_eq!(env.node(&w.actor.key(), 0).earnings, REWARD - REWARD / 40);
+    }
+}
