@@ -25,7 +25,25 @@ struct Cli {
     /// TOML configuration file.
     #[arg(long, env = "TESSERA_CONFIG")]
     config: Option<PathBuf>,
-    /// Override one setting, e.g. `--set concurrency=4` (repeatable).
+    /// JSON-RPC endpoint (setting `rpc_url`).
+    #[arg(long)]
+    rpc_url: Option<String>,
+    /// Operator keypair file (setting `keypair`).
+    #[arg(long)]
+    keypair: Option<String>,
+    /// auto, cpu or cuda (setting `backend`).
+    #[arg(long)]
+    backend: Option<String>,
+    /// Jobs in flight at once (setting `concurrency`).
+    #[arg(long)]
+    concurrency: Option<String>,
+    /// Results and metrics server address (setting `listen`).
+    #[arg(long)]
+    listen: Option<String>,
+    /// Storage folder (setting `storage`).
+    #[arg(long)]
+    storage: Option<String>,
+    /// Override any setting, e.g. `--set region=4` (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
     #[command(subcommand)]
@@ -47,7 +65,7 @@ fn main() -> anyhow::Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    let overrides = cli
+    let mut overrides = cli
         .set
         .iter()
         .map(|kv| {
@@ -56,6 +74,19 @@ fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("--set {kv}: expected KEY=VALUE"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let flags = [
+        ("rpc_url", &cli.rpc_url),
+        ("keypair", &cli.keypair),
+        ("backend", &cli.backend),
+        ("concurrency", &cli.concurrency),
+        ("listen", &cli.listen),
+        ("storage", &cli.storage),
+    ];
+    for (key, value) in flags {
+        if let Some(value) = value {
+            overrides.push((key.to_string(), value.clone()));
+        }
+    }
     let config = Config::load(cli.config.as_deref(), |k| std::env::var(k).ok(), &overrides)?;
     let runtime = tokio::runtime::Runtime::new()?;
     match cli.command.unwrap_or(Command::Run) {

@@ -262,6 +262,14 @@ async fn a_worker_killed_between_commit_and_reveal_reveals_after_restart_and_is_
     let env = network();
     let mut a = Worker::start(&env, Behaviour::Honest).await;
     let b = Worker::start(&env, Behaviour::Honest).await;
+    // Registration is idempotent: a second start changes nothing.
+    let before = env.node(&a.actor.key(), 0);
+    a.agent().ensure_registered().await.unwrap();
+    let after = env.node(&a.actor.key(), 0);
+    assert_eq!(
+        (after.stake, &after.hardware, after.registered_at),
+        (before.stake, &before.hardware, before.registered_at)
+    );
     let submitter = env.actor();
     let (job, truth) = post_matmul(&env, &submitter, 2, 2, false);
     // Claim, then compute and commit: two passes each.
