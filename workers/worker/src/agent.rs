@@ -214,9 +214,7 @@ impl<C: Chain + 'static> Agent<C> {
                 tracing::warn!(%job, error = %format!("{e:#}"), "could not advance the job");
             }
         }
-        if self.settings.behaviour != Behaviour::Flaky || pass.claimed.is_empty() {
-            self.discover(&params, &mut pass).await?;
-        }
+        self.discover(&params, &mut pass).await?;
         Ok(pass)
     }
 
