@@ -1,0 +1,2 @@
+//! The `tessera` command line: the embedded demo (more commands follow).
+pub mod demo;
