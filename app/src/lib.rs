@@ -1,2 +1,4 @@
-//! The `tessera` command line: the embedded demo (more commands follow).
+//! The `tessera` command line: the embedded demo, and commands for submitters and operators
+//! against any cluster.
+pub mod commands;
 pub mod demo;

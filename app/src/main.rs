@@ -2,12 +2,14 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-
+use tessera_app::commands::{self, Connection, JobCommand, NodeCommand};
 use tessera_app::demo;
 
 #[derive(Parser)]
 #[command(version, about = "Tessera: verifiable GPU compute on Solana")]
 struct Cli {
+    #[command(flatten)]
+    connection: Connection,
     #[command(subcommand)]
     command: Command,
 }
@@ -21,6 +23,30 @@ enum Command {
         #[arg(long, default_value = "demo-output")]
         out: PathBuf,
     },
+    /// Submit, follow and collect jobs.
+    #[command(subcommand)]
+    Job(JobCommand),
+    /// Register and run a node: stake, unstake, withdraw, inspect.
+    #[command(subcommand)]
+    Node(NodeCommand),
+    /// The network's state.
+    #[command(subcommand)]
+    Network(NetworkCommand),
+    /// This CLI's connection and the network's parameters.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Subcommand)]
+enum NetworkCommand {
+    /// Open jobs, active nodes, stake, recent settlements, median price per work unit.
+    Stats,
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// The cluster, keypair and the network's addresses and parameters.
+    Show,
 }
 
 fn main() -> std::process::ExitCode {
@@ -32,9 +58,19 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    let result = match cli.command {
-        Command::Demo { out } => runtime.block_on(demo::run(&out)),
-    };
+    let conn = cli.connection;
+    let url = conn.url.clone();
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Demo { out } => demo::run(&out).await,
+            Command::Job(c) => commands::job(&conn, c).await.map(|()| true),
+            Command::Node(c) => commands::node(&conn, c).await.map(|()| true),
+            Command::Network(NetworkCommand::Stats) => commands::stats(&conn).await.map(|()| true),
+            Command::Config(ConfigCommand::Show) => {
+                commands::config_show(&conn).await.map(|()| true)
+            }
+        }
+    });
     match result {
         Ok(true) => std::process::ExitCode::SUCCESS,
         Ok(false) => {
@@ -43,6 +79,9 @@ fn main() -> std::process::ExitCode {
         }
         Err(e) => {
             eprintln!("tessera: {e:#}");
+            if format!("{e:#}").contains("error sending request") {
+                eprintln!("hint: nothing answers at {url}; start a local validator (`tessera localnet`) or pass --url");
+            }
             std::process::ExitCode::FAILURE
         }
     }
