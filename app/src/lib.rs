@@ -2,3 +2,4 @@
 //! against any cluster.
 pub mod commands;
 pub mod demo;
+pub mod localnet;

@@ -3,7 +3,18 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use tessera_app::commands::{self, Connection, JobCommand, NodeCommand};
-use tessera_app::demo;
+use tessera_app::{demo, localnet};
+
+async fn migrate(conn: &Connection, mint: &str) -> anyhow::Result<()> {
+    let authority = conn.signer()?;
+    let mint: anchor_lang::prelude::Pubkey = mint
+        .parse()
+        .map_err(|_| anyhow::anyhow!("mint `{mint}` is not a base58 address"))?;
+    let config =
+        localnet::migrate(&conn.chain(), &authority, &mint, localnet::default_params()).await?;
+    localnet::print_addresses(&config);
+    Ok(())
+}
 
 #[derive(Parser)]
 #[command(version, about = "Tessera: verifiable GPU compute on Solana")]
@@ -35,6 +46,29 @@ enum Command {
     /// This CLI's connection and the network's parameters.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Initialize the network on a cluster where the program is deployed (idempotent); the
+    /// signer becomes its authority.
+    Migrate {
+        /// The token mint for stake, escrow and fees.
+        #[arg(long)]
+        mint: String,
+    },
+    /// A local solana-test-validator with the program, a mint, an initialized network and a
+    /// token faucet; Ctrl-C stops it.
+    Localnet {
+        /// The program to load.
+        #[arg(long, default_value = "target/deploy/tessera.so")]
+        program: PathBuf,
+        #[arg(long, default_value = ".localnet/ledger")]
+        ledger: PathBuf,
+        /// Where the addresses go (the CLI and workers read them).
+        #[arg(long, default_value = ".localnet/addresses.json")]
+        addresses: PathBuf,
+        #[arg(long, default_value_t = 8899)]
+        rpc_port: u16,
+        #[arg(long, default_value_t = 8651)]
+        faucet_port: u16,
+    },
 }
 
 #[derive(Subcommand)]
@@ -69,6 +103,26 @@ fn main() -> std::process::ExitCode {
             Command::Config(ConfigCommand::Show) => {
                 commands::config_show(&conn).await.map(|()| true)
             }
+            Command::Migrate { mint } => migrate(&conn, &mint).await.map(|()| true),
+            Command::Localnet {
+                program,
+                ledger,
+                addresses,
+                rpc_port,
+                faucet_port,
+            } => match conn.signer() {
+                Ok(authority) => localnet::localnet(
+                    authority,
+                    &program,
+                    &ledger,
+                    &addresses,
+                    rpc_port,
+                    faucet_port,
+                )
+                .await
+                .map(|()| true),
+                Err(e) => Err(e),
+            },
         }
     });
     match result {

@@ -1,0 +1,273 @@
+//! The deploy-time initializer (`tessera migrate`, also what `migrations/deploy.sh` runs) and
+//! `tessera localnet`: a real `solana-test-validator` with the program, a mint, an initialized
+//! network, a token faucet, and an addresses file for the CLI and workers.
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use anchor_lang::prelude::Pubkey;
+use anyhow::{bail, Context};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use tessera_sdk::chain::{fetch, Chain};
+use tessera_sdk::tessera::state::{Config as NetworkConfig, Params};
+use tessera_sdk::{instructions as ix, pda, token, RpcChain};
+
+/// Parameters a new network starts with (governance changes them later).
+pub fn default_params() -> Params {
+    Params {
+        min_stake: 10_000_000,
+        unstake_cooldown_secs: 86_400,
+        protocol_fee_bps: 250,
+        slash_bps: 5_000,
+        no_show_bps: 1_000,
+        max_replicas: 5,
+        commit_window_secs: 600,
+        reveal_window_secs: 600,
+        max_job_duration_secs: 7 * 86_400,
+        allowed_kernels: 0b11_1110,
+        escalation_replicas: 2,
+        priority_window_secs: 60,
+        sortition_weight: 1_000_000_000_000,
+        unavailable_comp_bps: 2_000,
+        expiry_grace_secs: 3_600,
+        expiry_bounty_bps: 1_000,
+    }
+}
+
+/// Initializes the network for `mint` unless it already is; idempotent. Fails if the
+/// cluster's network uses another mint. Returns the config.
+pub async fn migrate<C: Chain>(
+    chain: &C,
+    authority: &Keypair,
+    mint: &Pubkey,
+    params: Params,
+) -> anyhow::Result<NetworkConfig> {
+    if let Some(existing) = fetch::<NetworkConfig, _>(chain, &pda::config().0).await? {
+        if existing.mint != *mint {
+            bail!(
+                "the network on this cluster is already initialized with mint {} (not {mint})",
+                existing.mint
+            );
+        }
+        println!("network already initialized (config {})", pda::config().0);
+        return Ok(existing);
+    }
+    chain
+        .send(
+            &[ix::initialize(&authority.pubkey(), mint, params)],
+            authority,
+            &[],
+        )
+        .await
+        .context("initialize")?;
+    let config = fetch::<NetworkConfig, _>(chain, &pda::config().0)
+        .await?
+        .context("the config is missing after initialize")?;
+    println!("network initialized (config {})", pda::config().0);
+    Ok(config)
+}
+
+pub fn print_addresses(config: &NetworkConfig) {
+    println!("program      {}", tessera_sdk::tessera::ID);
+    println!("config       {}", pda::config().0);
+    println!("authority    {}", config.authority);
+    println!("mint         {}", config.mint);
+    println!("stake vault  {}", config.stake_vault);
+    println!("escrow vault {}", config.escrow_vault);
+    println!("treasury     {}", config.treasury);
+}
+
+/// Creates a token account of `mint` for `owner` and mints `amount` into it.
+pub async fn fund<C: Chain>(
+    chain: &C,
+    authority: &Keypair,
+    mint: &Pubkey,
+    owner: &Pubkey,
+    amount: u64,
+    rent: u64,
+) -> anyhow::Result<Pubkey> {
+    let account = Keypair::new();
+    let mut ixs =
+        token::create_token_account(&authority.pubkey(), &account.pubkey(), mint, owner, rent)?;
+    ixs.push(token::mint_to(
+        mint,
+        &account.pubkey(),
+        &authority.pubkey(),
+        amount,
+    )?);
+    chain
+        .send(&ixs, authority, &[&account])
+        .await
+        .context("create and fund a token account")?;
+    Ok(account.pubkey())
+}
+
+async fn wait_for(chain: &RpcChain, seconds: u64) -> anyhow::Result<()> {
+    for _ in 0..seconds * 4 {
+        if chain.clock().await.is_ok() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    bail!("the validator did not answer within {seconds} s")
+}
+
+/// `tessera localnet`.
+pub async fn localnet(
+    authority: Keypair,
+    so: &Path,
+    ledger: &Path,
+    addresses: &Path,
+    rpc_port: u16,
+    faucet_port: u16,
+) -> anyhow::Result<()> {
+    if !so.exists() {
+        bail!(
+            "{} is missing: build the program with scripts/build-sbf.sh",
+            so.display()
+        );
+    }
+    let validator = which("solana-test-validator").context(
+        "solana-test-validator is not on PATH: run scripts/install-solana-tools.sh and add the folder it prints to PATH",
+    )?;
+    std::fs::create_dir_all(ledger)?;
+    let mut child = tokio::process::Command::new(&validator)
+        .arg("--reset")
+        .arg("--quiet")
+        .arg("--ledger")
+        .arg(ledger)
+        .arg("--rpc-port")
+        .arg(rpc_port.to_string())
+        .arg("--faucet-port")
+        .arg((rpc_port + 1000).to_string())
+        .arg("--mint")
+        .arg(authority.pubkey().to_string())
+        .arg("--bpf-program")
+        .arg(tessera_sdk::tessera::ID.to_string())
+        .arg(so)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("cannot start {}", validator.display()))?;
+    let url = format!("http://127.0.0.1:{rpc_port}");
+    let chain = RpcChain::new(url.clone());
+    wait_for(&chain, 60).await?;
+    println!(
+        "solana-test-validator at {url} (ledger {})",
+        ledger.display()
+    );
+
+    let mint = Keypair::new();
+    let rent = chain
+        .client()
+        .get_minimum_balance_for_rent_exemption(token::MINT_LEN)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let create = token::create_mint(
+        &authority.pubkey(),
+        &mint.pubkey(),
+        &authority.pubkey(),
+        6,
+        rent,
+    )?;
+    chain
+        .send(&create, &authority, &[&mint])
+        .await
+        .context("create the mint")?;
+    let config = migrate(&chain, &authority, &mint.pubkey(), default_params()).await?;
+    print_addresses(&config);
+    let addresses_json = serde_json::json!({
+        "url": url,
+        "program": tessera_sdk::tessera::ID.to_string(),
+        "config": pda::config().0.to_string(),
+        "mint": config.mint.to_string(),
+        "faucet": format!("http://127.0.0.1:{faucet_port}/fund/<wallet>?tokens=<amount>"),
+    });
+    std::fs::write(addresses, serde_json::to_string_pretty(&addresses_json)?)?;
+    println!("addresses written to {}", addresses.display());
+
+    let account_rent = chain
+        .client()
+        .get_minimum_balance_for_rent_exemption(token::TOKEN_ACCOUNT_LEN)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let faucet = faucet_router(chain, authority, config.mint, account_rent);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", faucet_port)).await?;
+    println!("token faucet at http://127.0.0.1:{faucet_port}/fund/<wallet>?tokens=<amount> (SOL and tokens)");
+    println!("Ctrl-C stops the validator");
+    tokio::select! {
+        r = axum::serve(listener, faucet) => r?,
+        _ = tokio::signal::ctrl_c() => println!("stopping"),
+        status = child.wait() => bail!("solana-test-validator exited: {status:?}"),
+    }
+    child.kill().await.ok();
+    child.wait().await.ok();
+    println!("validator stopped");
+    Ok(())
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    })
+}
+
+fn faucet_router(chain: RpcChain, authority: Keypair, mint: Pubkey, rent: u64) -> axum::Router {
+    use axum::extract::{Path as UrlPath, Query, State};
+    use std::sync::Arc;
+    #[derive(serde::Deserialize)]
+    struct Amount {
+        tokens: Option<u64>,
+    }
+    struct Faucet {
+        chain: RpcChain,
+        authority: Keypair,
+        mint: Pubkey,
+        rent: u64,
+    }
+    async fn fund_wallet(
+        State(f): State<Arc<Faucet>>,
+        UrlPath(wallet): UrlPath<String>,
+        Query(q): Query<Amount>,
+    ) -> (axum::http::StatusCode, String) {
+        let Ok(owner) = wallet.parse::<Pubkey>() else {
+            return (
+                axum::http::StatusCode::BAD_REQUEST,
+                format!("{wallet} is not an address"),
+            );
+        };
+        let sol = f
+            .chain
+            .client()
+            .request_airdrop(&owner, 10_000_000_000)
+            .await;
+        if let Err(e) = sol {
+            return (axum::http::StatusCode::BAD_GATEWAY, format!("airdrop: {e}"));
+        }
+        match fund(
+            &f.chain,
+            &f.authority,
+            &f.mint,
+            &owner,
+            q.tokens.unwrap_or(1_000_000_000),
+            f.rent,
+        )
+        .await
+        {
+            Ok(account) => (axum::http::StatusCode::OK, format!("{account}\n")),
+            Err(e) => (axum::http::StatusCode::BAD_GATEWAY, format!("{e:#}")),
+        }
+    }
+    axum::Router::new()
+        .route("/fund/{wallet}", axum::routing::get(fund_wallet))
+        .with_state(Arc::new(Faucet {
+            chain,
+            authority,
+            mint,
+            rent,
+        }))
+}
