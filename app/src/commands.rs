@@ -288,22 +288,28 @@ async fn job_at<C: Chain>(chain: &C, job: &str) -> anyhow::Result<(Pubkey, Job)>
     Ok((address, state))
 }
 
-pub async fn job(conn: &Connection, command: JobCommand) -> anyhow::Result<()> {
-    let chain = conn.chain();
+/// Who signs: read lazily, so commands that only read never need a keypair.
+pub type SignerFn<'a> = &'a (dyn Fn() -> anyhow::Result<Keypair> + Sync);
+
+pub async fn job<C: Chain>(
+    chain: &C,
+    signer: SignerFn<'_>,
+    command: JobCommand,
+) -> anyhow::Result<()> {
     match command {
-        JobCommand::Submit(args) => submit(conn, &chain, args).await,
+        JobCommand::Submit(args) => submit(signer, chain, args).await,
         JobCommand::Status { job } => {
-            let (address, state) = job_at(&chain, &job).await?;
+            let (address, state) = job_at(chain, &job).await?;
             print!("{}", describe_job(&address, &state));
             Ok(())
         }
-        JobCommand::Watch { job, every } => watch(&chain, &job, every).await,
-        JobCommand::Result { job, out } => result(&chain, &job, &out).await,
+        JobCommand::Watch { job, every } => watch(chain, &job, every).await,
+        JobCommand::Result { job, out } => result(chain, &job, &out).await,
         JobCommand::Cancel {
             nonce,
             token_account,
         } => {
-            let signer = conn.signer()?;
+            let signer = signer()?;
             let token = pubkey("token account", &token_account)?;
             send(
                 &chain,
@@ -317,7 +323,7 @@ pub async fn job(conn: &Connection, command: JobCommand) -> anyhow::Result<()> {
             nonce,
             token_account,
         } => {
-            let signer = conn.signer()?;
+            let signer = signer()?;
             let token = pubkey("token account", &token_account)?;
             send(
                 &chain,
@@ -328,12 +334,8 @@ pub async fn job(conn: &Connection, command: JobCommand) -> anyhow::Result<()> {
             .await
         }
         JobCommand::List { mine } => {
-            let me = if mine {
-                Some(conn.signer()?.pubkey())
-            } else {
-                None
-            };
-            let jobs = list::<Job, _>(&chain, &[]).await?;
+            let me = if mine { Some(signer()?.pubkey()) } else { None };
+            let jobs = list::<Job, _>(chain, &[]).await?;
             println!(
                 "{:<44} {:<11} {:>3} {:>12} {:<24}",
                 "job", "kernel", "R", "reward", "status"
@@ -396,8 +398,8 @@ pub fn describe_job(address: &Pubkey, job: &Job) -> String {
     out
 }
 
-async fn submit<C: Chain>(conn: &Connection, chain: &C, args: SubmitArgs) -> anyhow::Result<()> {
-    let signer = conn.signer()?;
+async fn submit<C: Chain>(signer: SignerFn<'_>, chain: &C, args: SubmitArgs) -> anyhow::Result<()> {
+    let signer = signer()?;
     let network = network(chain).await?;
     let kernel_id = kernel_id(&args.kernel)?;
     let kernel_params = from_hex(&args.params_hex)?;
@@ -569,11 +571,14 @@ async fn result<C: Chain>(chain: &C, job: &str, out: &Path) -> anyhow::Result<()
     )
 }
 
-pub async fn node(conn: &Connection, command: NodeCommand) -> anyhow::Result<()> {
-    let chain = conn.chain();
+pub async fn node<C: Chain>(
+    chain: &C,
+    signer: SignerFn<'_>,
+    command: NodeCommand,
+) -> anyhow::Result<()> {
     match command {
         NodeCommand::Register(args) => {
-            let signer = conn.signer()?;
+            let signer = signer()?;
             let register = RegisterNodeArgs {
                 index: args.index,
                 hardware: args.hardware(),
@@ -592,7 +597,7 @@ pub async fn node(conn: &Connection, command: NodeCommand) -> anyhow::Result<()>
             Ok(())
         }
         NodeCommand::Update { node: args, pause } => {
-            let signer = conn.signer()?;
+            let signer = signer()?;
             let update = UpdateNodeArgs {
                 hardware: args.hardware(),
                 region: args.region,
@@ -613,7 +618,7 @@ pub async fn node(conn: &Connection, command: NodeCommand) -> anyhow::Result<()>
             amount,
             token_account,
         } => {
-            let signer = conn.signer()?;
+            let signer = signer()?;
             let token = pubkey("token account", &token_account)?;
             send(
                 &chain,
@@ -624,7 +629,7 @@ pub async fn node(conn: &Connection, command: NodeCommand) -> anyhow::Result<()>
             .await
         }
         NodeCommand::Unstake { index, amount } => {
-            let signer = conn.signer()?;
+            let signer = signer()?;
             send(
                 &chain,
                 &signer,
@@ -639,7 +644,7 @@ pub async fn node(conn: &Connection, command: NodeCommand) -> anyhow::Result<()>
             token_account,
             earnings,
         } => {
-            let signer = conn.signer()?;
+            let signer = signer()?;
             let token = pubkey("token account", &token_account)?;
             let instruction = if earnings {
                 ix::withdraw_earnings(&signer.pubkey(), index, &token, amount)
@@ -661,16 +666,16 @@ pub async fn node(conn: &Connection, command: NodeCommand) -> anyhow::Result<()>
         NodeCommand::Show { node, index } => {
             let address = match node {
                 Some(n) => pubkey("node", &n)?,
-                None => pda::node(&conn.signer()?.pubkey(), index).0,
+                None => pda::node(&signer()?.pubkey(), index).0,
             };
-            let n = fetch::<Node, _>(&chain, &address)
+            let n = fetch::<Node, _>(chain, &address)
                 .await?
                 .with_context(|| format!("no node at {address}"))?;
             println!("{}", describe_node(&address, &n));
             Ok(())
         }
         NodeCommand::List => {
-            for (address, n) in list::<Node, _>(&chain, &[]).await? {
+            for (address, n) in list::<Node, _>(chain, &[]).await? {
                 println!("{}", describe_node(&address, &n));
             }
             Ok(())
@@ -707,11 +712,10 @@ fn describe_node(address: &Pubkey, n: &Node) -> String {
 }
 
 /// `network stats`: open jobs, active nodes, stake, recent settlements, median price per unit.
-pub async fn stats(conn: &Connection) -> anyhow::Result<()> {
-    let chain = conn.chain();
-    let network = network(&chain).await?;
-    let jobs = list::<Job, _>(&chain, &[]).await?;
-    let nodes = list::<Node, _>(&chain, &[]).await?;
+pub async fn stats<C: Chain>(chain: &C) -> anyhow::Result<()> {
+    let network = network(chain).await?;
+    let jobs = list::<Job, _>(chain, &[]).await?;
+    let nodes = list::<Node, _>(chain, &[]).await?;
     let open = jobs
         .iter()
         .filter(|(_, j)| j.status == JobStatus::Open)
@@ -749,9 +753,8 @@ pub async fn stats(conn: &Connection) -> anyhow::Result<()> {
 }
 
 /// `config show`: the network's parameters and addresses.
-pub async fn config_show(conn: &Connection) -> anyhow::Result<()> {
-    let chain = conn.chain();
-    let network = network(&chain).await?;
+pub async fn config_show<C: Chain>(chain: &C, conn: &Connection) -> anyhow::Result<()> {
+    let network = network(chain).await?;
     println!("cluster      {}", conn.url);
     println!("keypair      {}", conn.keypair_path().display());
     println!("program      {}", tessera_sdk::tessera::ID);

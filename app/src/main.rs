@@ -95,13 +95,15 @@ fn main() -> std::process::ExitCode {
     let conn = cli.connection;
     let url = conn.url.clone();
     let result = runtime.block_on(async move {
+        let chain = conn.chain();
+        let signer = || conn.signer();
         match cli.command {
             Command::Demo { out } => demo::run(&out).await,
-            Command::Job(c) => commands::job(&conn, c).await.map(|()| true),
-            Command::Node(c) => commands::node(&conn, c).await.map(|()| true),
-            Command::Network(NetworkCommand::Stats) => commands::stats(&conn).await.map(|()| true),
+            Command::Job(c) => commands::job(&chain, &signer, c).await.map(|()| true),
+            Command::Node(c) => commands::node(&chain, &signer, c).await.map(|()| true),
+            Command::Network(NetworkCommand::Stats) => commands::stats(&chain).await.map(|()| true),
             Command::Config(ConfigCommand::Show) => {
-                commands::config_show(&conn).await.map(|()| true)
+                commands::config_show(&chain, &conn).await.map(|()| true)
             }
             Command::Migrate { mint } => migrate(&conn, &mint).await.map(|()| true),
             Command::Localnet {

@@ -1,0 +1,244 @@
+//! The people-facing commands, run against the in-process bank through the SDK's `Chain` (the
+//! binary runs the same functions over RPC), with a real worker serving the result.
+use std::sync::Arc;
+
+use solana_keypair::Keypair;
+use tessera_app::commands::{self, JobCommand, NodeArgs, NodeCommand, SubmitArgs};
+use tessera_kernels::backend::Cpu;
+use tessera_kernels::kernels::MatmulParams;
+use tessera_kernels::{merkle, Backend, Job as KernelJob};
+use tessera_sdk::pda;
+use tessera_sdk::tessera::state::{Job, JobStatus};
+use tessera_tests::TestEnv;
+use tessera_worker::behaviour::Behaviour;
+use tessera_worker::db::Db;
+use tessera_worker::metrics::Metrics;
+use tessera_worker::retry::Backoff;
+use tessera_worker::server::{router, ServerState};
+use tessera_worker::store::ResultStore;
+use tessera_worker::{hardware, Agent, AgentSettings};
+
+fn copy(k: &Keypair) -> Keypair {
+    Keypair::from_base58_string(&k.to_base58_string())
+}
+
+fn hexify(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submit_follow_and_collect_a_job_with_the_cli() {
+    let env = TestEnv::new();
+    let chain = &*env.chain;
+    let dir = std::env::temp_dir().join(format!("tessera-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+
+    // An operator registers and stakes a node with the CLI, then runs a worker serving results.
+    let operator = env.actor();
+    let op_key = copy(&operator.wallet);
+    let op_signer = move || Ok(copy(&op_key));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    commands::node(
+        chain,
+        &op_signer,
+        NodeCommand::Register(NodeArgs {
+            index: 0,
+            gpu_model: None,
+            vram_mib: 0,
+            compute_capability: 0,
+            cpu_cores: 2,
+            region: 3,
+            min_price_per_unit: 1,
+            endpoint: endpoint.clone(),
+        }),
+    )
+    .await
+    .unwrap();
+    commands::node(
+        chain,
+        &op_signer,
+        NodeCommand::Stake {
+            index: 0,
+            amount: 5_000_000,
+            token_account: operator.token.to_string(),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(env.node(&operator.key(), 0).stake, 5_000_000);
+    commands::node(
+        chain,
+        &op_signer,
+        NodeCommand::Show {
+            node: None,
+            index: 0,
+        },
+    )
+    .await
+    .unwrap();
+    commands::node(chain, &op_signer, NodeCommand::List)
+        .await
+        .unwrap();
+
+    let backend = Backend::Cpu(Cpu::new(1).unwrap());
+    let db = Arc::new(Db::open(&dir.join("worker.redb")).unwrap());
+    let results = Arc::new(ResultStore::open(&dir.join("results")).unwrap());
+    let metrics = Arc::new(Metrics::default());
+    let agent = Agent::new(
+        env.chain.clone(),
+        copy(&operator.wallet),
+        AgentSettings {
+            node_index: 0,
+            token_account: Some(operator.token),
+            concurrency: 1,
+            region: 3,
+            min_price_per_unit: 1,
+            cost_per_unit: 0,
+            stake: 0,
+            endpoint: endpoint.clone(),
+            max_input_bytes: 1 << 20,
+            behaviour: Behaviour::Honest,
+            backoff: Backoff::default(),
+            initial_secs_per_unit: 0.01,
+            safety_secs: 30,
+        },
+        Arc::new(Backend::Cpu(Cpu::new(1).unwrap())),
+        hardware::profile(&backend),
+        db.clone(),
+        results.clone(),
+        metrics.clone(),
+    );
+    let app = router(ServerState {
+        chain: env.chain.clone(),
+        db,
+        results,
+        metrics,
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    // A submitter posts a matmul job from a local file with the CLI.
+    let submitter = env.actor();
+    let sub_key = copy(&submitter.wallet);
+    let sub_signer = move || Ok(copy(&sub_key));
+    let kernel_job = KernelJob::MatmulF32(MatmulParams { m: 6, n: 7, k: 5 });
+    let input = kernel_job.random_input(11);
+    let input_path = dir.join("input.bin");
+    std::fs::write(&input_path, &input).unwrap();
+    let submit = |nonce: u64| SubmitArgs {
+        kernel: "matmul_f32".into(),
+        params_hex: hexify(&kernel_job.encode_params()),
+        input: input_path.display().to_string(),
+        input_sha256: None,
+        input_size: None,
+        replicas: 1,
+        reward: 100_000,
+        deadline_secs: 3_600,
+        nonce: Some(nonce),
+        gpu_min_vram: None,
+        regions: Some("3,4".into()),
+        token_account: submitter.token.to_string(),
+    };
+    commands::job(chain, &sub_signer, JobCommand::Submit(submit(1)))
+        .await
+        .unwrap();
+    let address = pda::job(&submitter.key(), 1).0;
+    let job: Job = env.read(&address);
+    assert_eq!(job.input.size_bytes, input.len() as u64);
+    assert_eq!(job.input.hash, tessera_worker::fetch::sha256(&input));
+    assert_eq!(job.requirements.region_mask, (1 << 3) | (1 << 4));
+    // Bad input is refused with a reason a person can act on.
+    let mut bad = submit(2);
+    bad.kernel = "matmul_f64".into();
+    let err = commands::job(chain, &sub_signer, JobCommand::Submit(bad))
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("unknown kernel `matmul_f64`"),
+        "{err:#}"
+    );
+    let mut bad = submit(2);
+    bad.input = "https://example.invalid/x.bin".into();
+    let err = commands::job(chain, &sub_signer, JobCommand::Submit(bad))
+        .await
+        .unwrap_err();
+    assert!(format!("{err:#}").contains("--input-sha256"), "{err:#}");
+
+    // A second job, cancelled.
+    commands::job(chain, &sub_signer, JobCommand::Submit(submit(3)))
+        .await
+        .unwrap();
+    commands::job(
+        chain,
+        &sub_signer,
+        JobCommand::Cancel {
+            nonce: 3,
+            token_account: submitter.token.to_string(),
+        },
+    )
+    .await
+    .unwrap();
+    assert!(!env.exists(&pda::job(&submitter.key(), 3).0));
+
+    // The worker does the job; the CLI follows it and collects the verified result.
+    for _ in 0..4 {
+        agent.tick().await.unwrap();
+    }
+    commands::job(
+        chain,
+        &sub_signer,
+        JobCommand::Watch {
+            job: address.to_string(),
+            every: 1,
+        },
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        env.read::<Job>(&address).status,
+        JobStatus::Ended { .. }
+    ));
+    commands::job(
+        chain,
+        &sub_signer,
+        JobCommand::Status {
+            job: address.to_string(),
+        },
+    )
+    .await
+    .unwrap();
+    commands::job(chain, &sub_signer, JobCommand::List { mine: true })
+        .await
+        .unwrap();
+    let out = dir.join("result.bin");
+    commands::job(
+        chain,
+        &sub_signer,
+        JobCommand::Result {
+            job: address.to_string(),
+            out: out.clone(),
+        },
+    )
+    .await
+    .unwrap();
+    let downloaded = std::fs::read(&out).unwrap();
+    let expected = kernel_job.run(&input, &backend).unwrap();
+    assert_eq!(downloaded, expected);
+    assert_eq!(
+        env.read::<Job>(&address).result_root,
+        Some(merkle::root(&expected))
+    );
+    commands::stats(chain).await.unwrap();
+    commands::job(
+        chain,
+        &sub_signer,
+        JobCommand::Close {
+            nonce: 1,
+            token_account: submitter.token.to_string(),
+        },
+    )
+    .await
+    .unwrap();
+    assert!(!env.exists(&address));
+    std::fs::remove_dir_all(&dir).ok();
+}
