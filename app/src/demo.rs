@@ -37,24 +37,12 @@ const STAKE: u64 = 50_000_000;
 const IMAGE: u16 = 256;
 const TILE: u16 = 64;
 
+/// The network's default parameters, with every staked node holding priority tickets (six
+/// operators are the whole network here).
 fn params() -> Params {
     Params {
-        min_stake: 10_000_000,
-        unstake_cooldown_secs: 86_400,
-        protocol_fee_bps: 250,
-        slash_bps: 5_000,
-        no_show_bps: 1_000,
-        max_replicas: 5,
-        commit_window_secs: 600,
-        reveal_window_secs: 600,
-        max_job_duration_secs: 7 * 86_400,
-        allowed_kernels: 0b11_1110,
-        escalation_replicas: 2,
-        priority_window_secs: 60,
         sortition_weight: 1,
-        unavailable_comp_bps: 2_000,
-        expiry_grace_secs: 3_600,
-        expiry_bounty_bps: 1_000,
+        ..crate::localnet::default_params()
     }
 }
 
