@@ -5,6 +5,18 @@ use clap::{Parser, Subcommand};
 use tessera_app::commands::{self, Connection, JobCommand, NodeCommand};
 use tessera_app::{demo, localnet};
 
+fn keygen(out: &std::path::Path) -> anyhow::Result<()> {
+    use solana_signer::Signer;
+    if out.exists() {
+        anyhow::bail!("{} exists; refusing to overwrite a keypair", out.display());
+    }
+    let keypair = solana_keypair::Keypair::new();
+    solana_keypair::write_keypair_file(&keypair, out)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+    println!("{}", keypair.pubkey());
+    Ok(())
+}
+
 async fn migrate(conn: &Connection, mint: &str) -> anyhow::Result<()> {
     let authority = conn.signer()?;
     let mint: anchor_lang::prelude::Pubkey = mint
@@ -52,6 +64,11 @@ enum Command {
         /// The token mint for stake, escrow and fees.
         #[arg(long)]
         mint: String,
+    },
+    /// Write a new keypair file (Solana CLI format).
+    Keygen {
+        #[arg(long)]
+        out: PathBuf,
     },
     /// A local solana-test-validator with the program, a mint, an initialized network and a
     /// token faucet; Ctrl-C stops it.
@@ -106,6 +123,7 @@ fn main() -> std::process::ExitCode {
                 commands::config_show(&chain, &conn).await.map(|()| true)
             }
             Command::Migrate { mint } => migrate(&conn, &mint).await.map(|()| true),
+            Command::Keygen { out } => keygen(&out).map(|()| true),
             Command::Localnet {
                 program,
                 ledger,
