@@ -387,7 +387,10 @@ pub fn describe_job(address: &Pubkey, job: &Job) -> String {
     if let Some(root) = job.result_root {
         out.push_str(&format!("  accepted root {}\n", hex(&root)));
     }
-    out.push_str(&format!("  escalated {}\n  escrow left {}\n", job.escalated, job.escrow));
+    out.push_str(&format!(
+        "  escalated {}\n  escrow left {}\n",
+        job.escalated, job.escrow
+    ));
     for (i, slot) in job.slots.iter().enumerate() {
         let revealed = match slot.state {
             SlotState::Revealed => hex(&slot.root),
