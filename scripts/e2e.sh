@@ -7,8 +7,8 @@
 #   2. a job whose worker is killed (-9) after committing and restarted: it reveals and is paid.
 # Needs solana-test-validator on PATH (scripts/install-solana-tools.sh) and the .so
 # (scripts/build-sbf.sh). Exits non-zero on any failure; leaves logs in $E2E_DIR.
-# Status: written in the session that built the tools; not yet run against a validator and not
-# in CI (see README, "The tessera CLI").
+# Status: not in CI; its first run stopped at creating the mint ("Unsupported program id" from
+# the validator for SPL Token; see README, "The tessera CLI").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 E2E_DIR=${E2E_DIR:-$(mktemp -d /tmp/tessera-e2e.XXXXXX)}
