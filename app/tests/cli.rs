@@ -15,15 +15,11 @@ use tessera_worker::db::Db;
 use tessera_worker::metrics::Metrics;
 use tessera_worker::retry::Backoff;
 use tessera_worker::server::{router, ServerState};
-use tessera_worker::store::ResultStore;
+use tessera_worker::store::{hex, ResultStore};
 use tessera_worker::{hardware, Agent, AgentSettings};
 
 fn copy(k: &Keypair) -> Keypair {
     Keypair::from_base58_string(&k.to_base58_string())
-}
-
-fn hexify(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -127,7 +123,7 @@ async fn submit_follow_and_collect_a_job_with_the_cli() {
     std::fs::write(&input_path, &input).unwrap();
     let submit = |nonce: u64| SubmitArgs {
         kernel: "matmul_f32".into(),
-        params_hex: hexify(&kernel_job.encode_params()),
+        params_hex: hex(&kernel_job.encode_params()),
         input: input_path.display().to_string(),
         input_sha256: None,
         input_size: None,

@@ -13,6 +13,7 @@ use tessera_kernels::{merkle, Backend, Job as KernelJob};
 use tessera_sdk::chain::{fetch, list, Chain, ChainError};
 use tessera_sdk::tessera::constants::INPUT_UNAVAILABLE_ROOT;
 use tessera_sdk::tessera::instructions::{RegisterNodeArgs, UpdateNodeArgs};
+use tessera_sdk::tessera::settlement::bps_of;
 use tessera_sdk::tessera::state::{
     Config as NetworkConfig, HardwareKind, HardwareProfile, Job, JobEndReason, JobStatus, Node,
     Params, SlotState,
@@ -617,11 +618,8 @@ impl<C: Chain + 'static> Agent<C> {
             .filter(|s| s.state == SlotState::Revealed)
             .map(|s| s.root);
         let reward = job.reward_per_replica;
-        let net = |gross: u64| {
-            gross
-                - gross / 10_000 * u64::from(params.protocol_fee_bps)
-                - gross % 10_000 * u64::from(params.protocol_fee_bps) / 10_000
-        };
+        // The program's own fee arithmetic.
+        let net = |gross: u64| gross - bps_of(gross, params.protocol_fee_bps);
         let outcome = match (ours, revealed, reason) {
             (None, _, _) => "no slot".to_string(),
             (Some(_), None, _) => {
@@ -636,8 +634,7 @@ impl<C: Chain + 'static> Agent<C> {
             (Some(_), Some(root), JobEndReason::InputUnavailable)
                 if root == INPUT_UNAVAILABLE_ROOT =>
             {
-                let comp = reward / 10_000 * u64::from(params.unavailable_comp_bps)
-                    + reward % 10_000 * u64::from(params.unavailable_comp_bps) / 10_000;
+                let comp = bps_of(reward, params.unavailable_comp_bps);
                 Metrics::inc(&self.metrics.jobs_agreed);
                 Metrics::add(&self.metrics.earned_tokens, net(comp));
                 format!("input unavailable agreed: compensated {}", net(comp))
