@@ -232,11 +232,11 @@ impl NodeArgs {
     }
 }
 
-fn pubkey(what: &str, s: &str) -> anyhow::Result<Pubkey> {
+pub(crate) fn pubkey(what: &str, s: &str) -> anyhow::Result<Pubkey> {
     Pubkey::from_str(s).with_context(|| format!("{what} `{s}` is not a base58 address"))
 }
 
-fn kernel_id(s: &str) -> anyhow::Result<u8> {
+pub(crate) fn kernel_id(s: &str) -> anyhow::Result<u8> {
     if let Ok(id) = s.parse::<u8>() {
         return Ok(KernelId::from_u8(id)? as u8);
     }
@@ -260,21 +260,44 @@ fn from_hex(s: &str) -> anyhow::Result<Vec<u8>> {
         .collect()
 }
 
-async fn send<C: Chain>(
+/// The program's error `code` by name and message, from the IDL (`idl/tessera.json`).
+pub fn program_error(code: u32) -> Option<(String, String)> {
+    static IDL: &str = include_str!("../../idl/tessera.json");
+    let idl: serde_json::Value = serde_json::from_str(IDL).ok()?;
+    idl["errors"].as_array()?.iter().find_map(|e| {
+        (e["code"].as_u64()? == u64::from(code)).then(|| {
+            (
+                e["name"].as_str().unwrap_or("?").to_string(),
+                e["msg"].as_str().unwrap_or("").to_string(),
+            )
+        })
+    })
+}
+
+pub(crate) async fn send<C: Chain>(
     chain: &C,
     signer: &Keypair,
     instruction: anchor_lang::solana_program::instruction::Instruction,
     what: &str,
 ) -> anyhow::Result<()> {
-    let signature = chain
-        .send(&[instruction], signer, &[])
-        .await
-        .with_context(|| format!("{what} failed"))?;
+    let signature = match chain.send(&[instruction], signer, &[]).await {
+        Ok(signature) => signature,
+        Err(e) => {
+            let named = e.custom_code().and_then(program_error);
+            let err = anyhow::Error::new(e).context(format!("{what} failed"));
+            return Err(match named {
+                Some((name, msg)) => {
+                    err.context(format!("{what} refused by the program: {name}: {msg}"))
+                }
+                None => err,
+            });
+        }
+    };
     println!("{what}: {signature}");
     Ok(())
 }
 
-async fn network<C: Chain>(chain: &C) -> anyhow::Result<NetworkConfig> {
+pub(crate) async fn network<C: Chain>(chain: &C) -> anyhow::Result<NetworkConfig> {
     fetch::<NetworkConfig, _>(chain, &pda::config().0)
         .await?
         .context("the Tessera network is not initialized on this cluster (run `tessera localnet` or the migration)")
@@ -762,11 +785,29 @@ pub async fn config_show<C: Chain>(chain: &C, conn: &Connection) -> anyhow::Resu
     println!("keypair      {}", conn.keypair_path().display());
     println!("program      {}", tessera_sdk::tessera::ID);
     println!("config       {}", pda::config().0);
-    println!("authority    {}", network.authority);
+    let governed = network.authority == pda::governance().0;
+    println!(
+        "authority    {}{}",
+        network.authority,
+        if governed {
+            " (governance: changes only through executed proposals)"
+        } else {
+            ""
+        }
+    );
     println!("mint         {}", network.mint);
     println!("stake vault  {}", network.stake_vault);
     println!("escrow vault {}", network.escrow_vault);
     println!("treasury     {}", network.treasury);
+    println!(
+        "new jobs     {}",
+        if network.paused {
+            "paused by governance"
+        } else {
+            "accepted"
+        }
+    );
+    println!("proposals    {}", network.proposal_count);
     println!("params       {:#?}", network.params);
     Ok(())
 }

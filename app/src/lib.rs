@@ -1,5 +1,6 @@
-//! The `tessera` command line: the embedded demo, and commands for submitters and operators
-//! against any cluster.
+//! The `tessera` command line: the embedded demo, and commands for submitters, operators and
+//! governance against any cluster.
 pub mod commands;
 pub mod demo;
+pub mod gov;
 pub mod localnet;

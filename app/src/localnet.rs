@@ -113,52 +113,62 @@ async fn wait_for(chain: &RpcChain, seconds: u64) -> anyhow::Result<()> {
     bail!("the validator did not answer within {seconds} s")
 }
 
-/// `tessera localnet`.
-pub async fn localnet(
-    authority: Keypair,
-    so: &Path,
-    ledger: &Path,
-    addresses: &Path,
-    rpc_port: u16,
-    faucet_port: u16,
-) -> anyhow::Result<()> {
-    if !so.exists() {
-        bail!(
-            "{} is missing: build the program with scripts/build-sbf.sh",
-            so.display()
-        );
+/// Retries `send` while the validator has not yet deployed its genesis programs: right
+/// after start-up a program loaded at genesis answers "Unsupported program id" ("Program is
+/// not deployed") for a few seconds. Any other error is returned at once.
+async fn send_once_deployed<F, Fut, T>(what: &str, mut send: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, tessera_sdk::ChainError>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        match send().await {
+            Ok(v) => return Ok(v),
+            Err(e)
+                if e.to_string().contains("nsupported program id")
+                    && tokio::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(e) => return Err(anyhow::Error::new(e).context(what.to_string())),
+        }
     }
-    let validator = which("solana-test-validator").context(
-        "solana-test-validator is not on PATH: run scripts/install-solana-tools.sh and add the folder it prints to PATH",
-    )?;
-    std::fs::create_dir_all(ledger)?;
-    let mut child = tokio::process::Command::new(&validator)
-        .arg("--reset")
-        .arg("--quiet")
-        .arg("--ledger")
-        .arg(ledger)
-        .arg("--rpc-port")
-        .arg(rpc_port.to_string())
-        .arg("--faucet-port")
-        .arg((rpc_port + 1000).to_string())
-        .arg("--mint")
-        .arg(authority.pubkey().to_string())
-        .arg("--bpf-program")
-        .arg(tessera_sdk::tessera::ID.to_string())
-        .arg(so)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .with_context(|| format!("cannot start {}", validator.display()))?;
-    let url = format!("http://127.0.0.1:{rpc_port}");
-    let chain = RpcChain::new(url.clone());
-    wait_for(&chain, 60).await?;
-    println!(
-        "solana-test-validator at {url} (ledger {})",
-        ledger.display()
-    );
+}
 
+/// What `tessera localnet` sets up on a running validator: a mint (the authority is its
+/// mint authority), the network initialized through [`migrate`], and the addresses file.
+/// Returns the network's config.
+pub async fn set_up(
+    chain: &RpcChain,
+    authority: &Keypair,
+    url: &str,
+    addresses: &Path,
+    faucet_port: u16,
+) -> anyhow::Result<NetworkConfig> {
+    let lamports = chain
+        .client()
+        .get_balance(&authority.pubkey())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if lamports < 1_000_000_000 {
+        let signature = chain
+            .client()
+            .request_airdrop(&authority.pubkey(), 100_000_000_000)
+            .await
+            .map_err(|e| anyhow::anyhow!("airdrop to the authority: {e}"))?;
+        for _ in 0..120 {
+            if chain
+                .client()
+                .confirm_transaction(&signature)
+                .await
+                .unwrap_or(false)
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
     let mint = Keypair::new();
     let rent = chain
         .client()
@@ -172,10 +182,11 @@ pub async fn localnet(
         6,
         rent,
     )?;
-    chain
-        .send(&create, &authority, &[&mint])
-        .await
-        .context("create the mint")?;
+    let signers = [&mint];
+    send_once_deployed("create the mint", || {
+        chain.send(&create, authority, &signers)
+    })
+    .await?;
     // A local network has a handful of nodes: every staked node holds priority tickets, and
     // phases are short enough to watch.
     let params = Params {
@@ -184,7 +195,7 @@ pub async fn localnet(
         reveal_window_secs: 60,
         ..default_params()
     };
-    let config = migrate(&chain, &authority, &mint.pubkey(), params).await?;
+    let config = migrate(chain, authority, &mint.pubkey(), params).await?;
     print_addresses(&config);
     let addresses_json = serde_json::json!({
         "url": url,
@@ -193,8 +204,97 @@ pub async fn localnet(
         "mint": config.mint.to_string(),
         "faucet": format!("http://127.0.0.1:{faucet_port}/fund/<wallet>?tokens=<amount>"),
     });
-    std::fs::write(addresses, serde_json::to_string_pretty(&addresses_json)?)?;
+    if let Some(dir) = addresses.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    // Written whole, then renamed: a reader never sees half a file.
+    let partial = addresses.with_extension("partial");
+    std::fs::write(&partial, serde_json::to_string_pretty(&addresses_json)?)?;
+    std::fs::rename(&partial, addresses)?;
     println!("addresses written to {}", addresses.display());
+    Ok(config)
+}
+
+/// Where `tessera localnet` gets its validator.
+pub enum Validator<'a> {
+    /// Start `solana-test-validator` with the program.
+    Start {
+        so: &'a Path,
+        ledger: &'a Path,
+        rpc_port: u16,
+    },
+    /// Use one already running with the program (e.g. the one `anchor test` starts).
+    Attach { url: String },
+}
+
+/// `tessera localnet`.
+pub async fn localnet(
+    authority: Keypair,
+    validator: Validator<'_>,
+    addresses: &Path,
+    faucet_port: u16,
+) -> anyhow::Result<()> {
+    let (url, mut child) = match validator {
+        Validator::Start {
+            so,
+            ledger,
+            rpc_port,
+        } => {
+            if !so.exists() {
+                bail!(
+                    "{} is missing: build the program with scripts/build-sbf.sh",
+                    so.display()
+                );
+            }
+            let validator = which("solana-test-validator").context(
+                "solana-test-validator is not on PATH: run scripts/install-solana-tools.sh and add the folder it prints to PATH",
+            )?;
+            std::fs::create_dir_all(ledger)?;
+            let child = tokio::process::Command::new(&validator)
+                .arg("--reset")
+                .arg("--quiet")
+                .arg("--ledger")
+                .arg(ledger)
+                .arg("--rpc-port")
+                .arg(rpc_port.to_string())
+                .arg("--faucet-port")
+                .arg((rpc_port + 1000).to_string())
+                .arg("--mint")
+                .arg(authority.pubkey().to_string())
+                .arg("--bpf-program")
+                .arg(tessera_sdk::tessera::ID.to_string())
+                .arg(so)
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .kill_on_drop(true)
+                .spawn()
+                .with_context(|| format!("cannot start {}", validator.display()))?;
+            (format!("http://127.0.0.1:{rpc_port}"), Some(child))
+        }
+        Validator::Attach { url } => (url, None),
+    };
+    let chain = RpcChain::new(url.clone());
+    wait_for(&chain, 60).await?;
+    match &child {
+        Some(_) => println!("solana-test-validator at {url}"),
+        None => println!("using the validator at {url}"),
+    }
+    let program = chain
+        .account(&tessera_sdk::tessera::ID)
+        .await?
+        .with_context(|| {
+            format!(
+                "the Tessera program {} is not deployed at {url}",
+                tessera_sdk::tessera::ID
+            )
+        })?;
+    if !program.executable {
+        bail!(
+            "{} at {url} is not an executable program",
+            tessera_sdk::tessera::ID
+        );
+    }
+    let config = set_up(&chain, &authority, &url, addresses, faucet_port).await?;
 
     let account_rent = chain
         .client()
@@ -202,17 +302,27 @@ pub async fn localnet(
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let faucet = faucet_router(chain, authority, config.mint, account_rent);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", faucet_port)).await?;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", faucet_port))
+        .await
+        .with_context(|| format!("cannot listen on 127.0.0.1:{faucet_port} for the faucet"))?;
     println!("token faucet at http://127.0.0.1:{faucet_port}/fund/<wallet>?tokens=<amount> (SOL and tokens)");
     println!("Ctrl-C stops the validator");
+    let exited = async {
+        match child.as_mut() {
+            Some(c) => c.wait().await,
+            None => std::future::pending().await,
+        }
+    };
     tokio::select! {
         r = axum::serve(listener, faucet) => r?,
         _ = tokio::signal::ctrl_c() => println!("stopping"),
-        status = child.wait() => bail!("solana-test-validator exited: {status:?}"),
+        status = exited => bail!("solana-test-validator exited: {status:?}"),
     }
-    child.kill().await.ok();
-    child.wait().await.ok();
-    println!("validator stopped");
+    if let Some(mut child) = child {
+        child.kill().await.ok();
+        child.wait().await.ok();
+        println!("validator stopped");
+    }
     Ok(())
 }
 

@@ -3,7 +3,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use tessera_app::commands::{self, Connection, JobCommand, NodeCommand};
-use tessera_app::{demo, localnet};
+use tessera_app::{demo, gov, localnet};
 
 fn keygen(out: &std::path::Path) -> anyhow::Result<()> {
     use solana_signer::Signer;
@@ -52,6 +52,9 @@ enum Command {
     /// Register and run a node: stake, unstake, withdraw, inspect.
     #[command(subcommand)]
     Node(NodeCommand),
+    /// Governance: deposits, proposals, votes, execution.
+    #[command(subcommand)]
+    Gov(gov::GovCommand),
     /// The network's state.
     #[command(subcommand)]
     Network(NetworkCommand),
@@ -71,8 +74,12 @@ enum Command {
         out: PathBuf,
     },
     /// A local solana-test-validator with the program, a mint, an initialized network and a
-    /// token faucet; Ctrl-C stops it.
+    /// token faucet; Ctrl-C stops it. With --attach, sets up a validator already running at
+    /// --url with the program (as `anchor test` starts one).
     Localnet {
+        /// Use the validator at --url instead of starting one.
+        #[arg(long)]
+        attach: bool,
         /// The program to load.
         #[arg(long, default_value = "target/deploy/tessera.so")]
         program: PathBuf,
@@ -118,6 +125,7 @@ fn main() -> std::process::ExitCode {
             Command::Demo { out } => demo::run(&out).await,
             Command::Job(c) => commands::job(&chain, &signer, c).await.map(|()| true),
             Command::Node(c) => commands::node(&chain, &signer, c).await.map(|()| true),
+            Command::Gov(c) => gov::gov(&chain, &signer, c).await.map(|()| true),
             Command::Network(NetworkCommand::Stats) => commands::stats(&chain).await.map(|()| true),
             Command::Config(ConfigCommand::Show) => {
                 commands::config_show(&chain, &conn).await.map(|()| true)
@@ -125,24 +133,33 @@ fn main() -> std::process::ExitCode {
             Command::Migrate { mint } => migrate(&conn, &mint).await.map(|()| true),
             Command::Keygen { out } => keygen(&out).map(|()| true),
             Command::Localnet {
+                attach,
                 program,
                 ledger,
                 addresses,
                 rpc_port,
                 faucet_port,
-            } => match conn.signer() {
-                Ok(authority) => localnet::localnet(
-                    authority,
-                    &program,
-                    &ledger,
-                    &addresses,
-                    rpc_port,
-                    faucet_port,
-                )
-                .await
-                .map(|()| true),
-                Err(e) => Err(e),
-            },
+            } => {
+                let validator = if attach {
+                    localnet::Validator::Attach {
+                        url: conn.url.clone(),
+                    }
+                } else {
+                    localnet::Validator::Start {
+                        so: &program,
+                        ledger: &ledger,
+                        rpc_port,
+                    }
+                };
+                match conn.signer() {
+                    Ok(authority) => {
+                        localnet::localnet(authority, validator, &addresses, faucet_port)
+                            .await
+                            .map(|()| true)
+                    }
+                    Err(e) => Err(e),
+                }
+            }
         }
     });
     match result {

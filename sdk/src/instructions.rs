@@ -7,11 +7,13 @@ use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
 use anchor_lang::{system_program, InstructionData, ToAccountMetas};
 use anchor_spl::token::spl_token;
 use tessera::instructions::{
-    CommitArgs, InitializeArgs, PostJobArgs, RegisterNodeArgs, RequestUnstakeArgs, RevealArgs,
-    StakeArgs, UpdateNodeArgs, UpdateParamsArgs, WithdrawEarningsArgs, WithdrawStakeArgs,
+    CastVoteArgs, CommitArgs, CreateProposalArgs, GovDepositArgs, GovWithdrawArgs,
+    InitGovernanceArgs, InitializeArgs, PostJobArgs, RegisterNodeArgs, RequestUnstakeArgs,
+    RevealArgs, StakeArgs, UpdateNodeArgs, UpdateParamsArgs, WithdrawEarningsArgs,
+    WithdrawStakeArgs,
 };
 use tessera::state::sortition::SLOT_HASHES_ID;
-use tessera::state::{Job, Params};
+use tessera::state::{GovParams, Job, Params, ProposalAction, VoteChoice};
 use tessera::{accounts, instruction};
 
 use crate::pda;
@@ -297,5 +299,201 @@ pub fn close_job(submitter: &Pubkey, nonce: u64, refund_to: &Pubkey) -> Instruct
             token_program: spl_token::ID,
         },
         instruction::CloseJob {},
+    )
+}
+
+// ---- Governance ----
+
+/// Creates the governance PDA and its vault with `params`; the config's authority signs.
+pub fn init_governance(authority: &Pubkey, mint: &Pubkey, params: GovParams) -> Instruction {
+    build(
+        accounts::InitGovernance {
+            authority: *authority,
+            config: pda::config().0,
+            governance: pda::governance().0,
+            mint: *mint,
+            gov_vault: pda::gov_vault().0,
+            token_program: spl_token::ID,
+            system_program: system_program::ID,
+        },
+        instruction::InitGovernance {
+            args: InitGovernanceArgs { params },
+        },
+    )
+}
+
+/// Hands the config to the governance PDA, for good.
+pub fn hand_over_authority(authority: &Pubkey) -> Instruction {
+    build(
+        accounts::HandOverAuthority {
+            authority: *authority,
+            config: pda::config().0,
+            governance: pda::governance().0,
+        },
+        instruction::HandOverAuthority {},
+    )
+}
+
+/// Locks `amount` from `owner_token` as `owner`'s governance deposit.
+pub fn gov_deposit(owner: &Pubkey, owner_token: &Pubkey, amount: u64) -> Instruction {
+    build(
+        accounts::GovDeposit {
+            owner: *owner,
+            config: pda::config().0,
+            governance: pda::governance().0,
+            voter: pda::voter(owner).0,
+            owner_token: *owner_token,
+            gov_vault: pda::gov_vault().0,
+            token_program: spl_token::ID,
+            system_program: system_program::ID,
+        },
+        instruction::GovDeposit {
+            args: GovDepositArgs { amount },
+        },
+    )
+}
+
+/// Withdraws `amount` of `owner`'s deposit into `destination` (the owner's token account).
+pub fn gov_withdraw(owner: &Pubkey, destination: &Pubkey, amount: u64) -> Instruction {
+    build(
+        accounts::GovWithdraw {
+            owner: *owner,
+            config: pda::config().0,
+            governance: pda::governance().0,
+            voter: pda::voter(owner).0,
+            destination: *destination,
+            gov_vault: pda::gov_vault().0,
+            token_program: spl_token::ID,
+        },
+        instruction::GovWithdraw {
+            args: GovWithdrawArgs { amount },
+        },
+    )
+}
+
+/// Creates proposal number `id` (the config's `proposal_count`), its deposit paid from
+/// `proposer_token`.
+pub fn create_proposal(
+    proposer: &Pubkey,
+    proposer_token: &Pubkey,
+    id: u64,
+    title: &str,
+    action: ProposalAction,
+) -> Instruction {
+    build(
+        accounts::CreateProposal {
+            proposer: *proposer,
+            config: pda::config().0,
+            governance: pda::governance().0,
+            proposal: pda::proposal(id).0,
+            proposer_token: *proposer_token,
+            gov_vault: pda::gov_vault().0,
+            stake_vault: pda::stake_vault().0,
+            token_program: spl_token::ID,
+            system_program: system_program::ID,
+        },
+        instruction::CreateProposal {
+            args: CreateProposalArgs {
+                title: title.to_string(),
+                action,
+            },
+        },
+    )
+}
+
+/// `voter` votes on proposal `id` with its deposit (if `with_deposit`) and the stake of its
+/// nodes `node_indices`.
+pub fn cast_vote(
+    voter: &Pubkey,
+    id: u64,
+    choice: VoteChoice,
+    with_deposit: bool,
+    node_indices: &[u16],
+) -> Instruction {
+    let proposal = pda::proposal(id).0;
+    let mut ix = build(
+        accounts::CastVote {
+            voter: *voter,
+            proposal,
+            vote_record: pda::vote_record(&proposal, voter).0,
+            deposit: with_deposit.then(|| pda::voter(voter).0),
+            system_program: system_program::ID,
+        },
+        instruction::CastVote {
+            args: CastVoteArgs { choice },
+        },
+    );
+    ix.accounts.extend(
+        node_indices
+            .iter()
+            .map(|i| AccountMeta::new(pda::node(voter, *i).0, false)),
+    );
+    ix
+}
+
+/// Counts proposal `id`'s votes after its voting period (permissionless).
+pub fn finalize_proposal(id: u64) -> Instruction {
+    build(
+        accounts::FinalizeProposal {
+            config: pda::config().0,
+            governance: pda::governance().0,
+            proposal: pda::proposal(id).0,
+            gov_vault: pda::gov_vault().0,
+            treasury: pda::treasury().0,
+            token_program: spl_token::ID,
+        },
+        instruction::FinalizeProposal {},
+    )
+}
+
+/// Executes passed proposal `id` (permissionless); `grant_recipient` is the token account
+/// of a treasury grant, `None` for every other action.
+pub fn execute_proposal(id: u64, grant_recipient: Option<Pubkey>) -> Instruction {
+    build(
+        accounts::ExecuteProposal {
+            config: pda::config().0,
+            governance: pda::governance().0,
+            proposal: pda::proposal(id).0,
+            treasury: pda::treasury().0,
+            grant_recipient,
+            token_program: spl_token::ID,
+        },
+        instruction::ExecuteProposal {},
+    )
+}
+
+/// The grant recipient a proposal's action needs at execution.
+pub fn grant_recipient(action: &ProposalAction) -> Option<Pubkey> {
+    match action {
+        ProposalAction::TreasuryGrant { recipient, .. } => Some(*recipient),
+        _ => None,
+    }
+}
+
+fn proposer_close(proposer: &Pubkey, id: u64, refund_to: &Pubkey) -> accounts::ProposerClose {
+    accounts::ProposerClose {
+        proposer: *proposer,
+        config: pda::config().0,
+        governance: pda::governance().0,
+        proposal: pda::proposal(id).0,
+        refund_to: *refund_to,
+        gov_vault: pda::gov_vault().0,
+        token_program: spl_token::ID,
+    }
+}
+
+/// Withdraws proposal `id` before any vote; the deposit goes to `refund_to`.
+pub fn cancel_proposal(proposer: &Pubkey, id: u64, refund_to: &Pubkey) -> Instruction {
+    build(
+        proposer_close(proposer, id, refund_to),
+        instruction::CancelProposal {},
+    )
+}
+
+/// Closes ended proposal `id`; the deposit still held goes to `refund_to`.
+pub fn close_proposal(proposer: &Pubkey, id: u64, refund_to: &Pubkey) -> Instruction {
+    build(
+        proposer_close(proposer, id, refund_to),
+        instruction::CloseProposal {},
     )
 }

@@ -38,6 +38,34 @@ pub fn job(submitter: &Pubkey, nonce: u64) -> (Pubkey, u8) {
     )
 }
 
+/// The governance PDA: the config's authority once handed over.
+pub fn governance() -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[GOVERNANCE_SEED], &tessera::ID)
+}
+
+/// Token account holding governance deposits and proposal deposits.
+pub fn gov_vault() -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[GOV_VAULT_SEED], &tessera::ID)
+}
+
+/// The governance deposit of `owner`.
+pub fn voter(owner: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[VOTER_SEED, owner.as_ref()], &tessera::ID)
+}
+
+/// Proposal number `id`.
+pub fn proposal(id: u64) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[PROPOSAL_SEED, &id.to_le_bytes()], &tessera::ID)
+}
+
+/// The vote of `voter` on `proposal`.
+pub fn vote_record(proposal: &Pubkey, voter: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(
+        &[VOTE_SEED, proposal.as_ref(), voter.as_ref()],
+        &tessera::ID,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,6 +82,12 @@ mod tests {
             node(&a, 1).0,
             job(&a, 0).0,
             job(&a, 1).0,
+            governance().0,
+            gov_vault().0,
+            voter(&a).0,
+            proposal(0).0,
+            proposal(1).0,
+            vote_record(&proposal(0).0, &a).0,
         ];
         for (i, x) in all.iter().enumerate() {
             for y in &all[i + 1..] {

@@ -13,7 +13,8 @@ use solana_signer::Signer;
 use tessera::error::TesseraError;
 use tessera::instructions::{PostJobArgs, RegisterNodeArgs, UpdateNodeArgs};
 use tessera::state::{
-    Config, HardwareKind, HardwareProfile, InputRef, Job, Node, Params, Requirements,
+    Config, GovParams, Governance, HardwareKind, HardwareProfile, InputRef, Job, Node, Params,
+    Proposal, ProposalAction, Requirements, VoteChoice, VoteRecord, Voter,
 };
 use tessera_sdk::chain::{decode, type_filter, ChainError};
 use tessera_sdk::in_process::{InProcessChain, ProgramMode, TxOutcome};
@@ -70,6 +71,19 @@ pub fn default_params() -> Params {
         unavailable_comp_bps: 2_000,
         expiry_grace_secs: 3_600,
         expiry_bounty_bps: 1_000,
+    }
+}
+
+/// Governance parameters the tests start from: ten minutes of voting, five of timelock, an
+/// hour to execute, 20% quorum, simple majority, a 10-token deposit.
+pub fn default_gov_params() -> GovParams {
+    GovParams {
+        voting_period_secs: 600,
+        timelock_secs: 300,
+        execution_window_secs: 3_600,
+        quorum_bps: 2_000,
+        pass_threshold_bps: 5_000,
+        proposal_deposit: 10_000_000,
     }
 }
 
@@ -511,6 +525,113 @@ impl TestEnv {
             ix::close_job(&submitter.key(), nonce, &submitter.token),
             &submitter.wallet,
         )
+    }
+
+    // ---- governance ----
+
+    pub fn init_governance(&self, params: GovParams) -> Result<TxOutcome, ChainError> {
+        self.send_one(
+            ix::init_governance(&self.authority.pubkey(), &self.mint, params),
+            &self.authority,
+        )
+    }
+
+    pub fn hand_over(&self) -> Result<TxOutcome, ChainError> {
+        self.send_one(
+            ix::hand_over_authority(&self.authority.pubkey()),
+            &self.authority,
+        )
+    }
+
+    pub fn gov_deposit(&self, owner: &Actor, amount: u64) -> Result<TxOutcome, ChainError> {
+        self.send_one(
+            ix::gov_deposit(&owner.key(), &owner.token, amount),
+            &owner.wallet,
+        )
+    }
+
+    pub fn gov_withdraw(&self, owner: &Actor, amount: u64) -> Result<TxOutcome, ChainError> {
+        self.send_one(
+            ix::gov_withdraw(&owner.key(), &owner.token, amount),
+            &owner.wallet,
+        )
+    }
+
+    /// Creates the next proposal; returns its id.
+    pub fn propose(
+        &self,
+        proposer: &Actor,
+        title: &str,
+        action: ProposalAction,
+    ) -> Result<u64, ChainError> {
+        let id = self.config().proposal_count;
+        self.send_one(
+            ix::create_proposal(&proposer.key(), &proposer.token, id, title, action),
+            &proposer.wallet,
+        )?;
+        Ok(id)
+    }
+
+    /// `voter` votes on proposal `id` with its deposit (if it has a voter account) and its
+    /// nodes `nodes`.
+    pub fn vote(
+        &self,
+        voter: &Actor,
+        id: u64,
+        choice: VoteChoice,
+        nodes: &[u16],
+    ) -> Result<TxOutcome, ChainError> {
+        let with_deposit = self.exists(&pda::voter(&voter.key()).0);
+        self.send_one(
+            ix::cast_vote(&voter.key(), id, choice, with_deposit, nodes),
+            &voter.wallet,
+        )
+    }
+
+    pub fn finalize(&self, id: u64) -> Result<TxOutcome, ChainError> {
+        self.send_one(ix::finalize_proposal(id), &self.authority)
+    }
+
+    pub fn execute(&self, id: u64) -> Result<TxOutcome, ChainError> {
+        let action = self.proposal(id).action;
+        self.send_one(
+            ix::execute_proposal(id, ix::grant_recipient(&action)),
+            &self.authority,
+        )
+    }
+
+    pub fn cancel_proposal(&self, proposer: &Actor, id: u64) -> Result<TxOutcome, ChainError> {
+        self.send_one(
+            ix::cancel_proposal(&proposer.key(), id, &proposer.token),
+            &proposer.wallet,
+        )
+    }
+
+    pub fn close_proposal(&self, proposer: &Actor, id: u64) -> Result<TxOutcome, ChainError> {
+        self.send_one(
+            ix::close_proposal(&proposer.key(), id, &proposer.token),
+            &proposer.wallet,
+        )
+    }
+
+    pub fn governance(&self) -> Governance {
+        self.read(&pda::governance().0)
+    }
+
+    pub fn proposal(&self, id: u64) -> Proposal {
+        self.read(&pda::proposal(id).0)
+    }
+
+    pub fn voter(&self, owner: &Pubkey) -> Voter {
+        self.read(&pda::voter(owner).0)
+    }
+
+    pub fn vote_record(&self, id: u64, voter: &Pubkey) -> VoteRecord {
+        self.read(&pda::vote_record(&pda::proposal(id).0, voter).0)
+    }
+
+    pub fn gov_vault_balance(&self) -> u64 {
+        self.balance(&pda::gov_vault().0)
     }
 
     pub fn treasury_balance(&self) -> u64 {

@@ -11,6 +11,17 @@ pub const TREASURY_SEED: &[u8] = b"fee_treasury";
 // The four singleton seeds above were chosen so that each PDA's canonical bump is 255:
 // `init` runs find_program_address, which pays 1,500 CU per bump it tries, and `initialize`
 // creates all four (see docs/compute-units.md).
+/// Seed of the [`crate::state::Governance`] PDA; once the authority is handed over, this
+/// address is the config's authority, and only executed proposals change the network.
+pub const GOVERNANCE_SEED: &[u8] = b"governance";
+/// Seed of the token account holding governance deposits and proposal deposits.
+pub const GOV_VAULT_SEED: &[u8] = b"gov_vault";
+/// Seed prefix of a [`crate::state::Voter`]: `[VOTER_SEED, owner]`.
+pub const VOTER_SEED: &[u8] = b"voter";
+/// Seed prefix of a [`crate::state::Proposal`]: `[PROPOSAL_SEED, id (u64 LE)]`.
+pub const PROPOSAL_SEED: &[u8] = b"proposal";
+/// Seed prefix of a [`crate::state::VoteRecord`]: `[VOTE_SEED, proposal, voter]`.
+pub const VOTE_SEED: &[u8] = b"vote";
 /// Seed prefix of a [`crate::state::Node`]: `[NODE_SEED, operator, index (u16 LE)]`.
 pub const NODE_SEED: &[u8] = b"node";
 /// Seed prefix of a [`crate::state::Job`]: `[JOB_SEED, submitter, nonce (u64 LE)]`.
@@ -79,3 +90,14 @@ pub const EVIDENCE_UNIT: u32 = 1_000;
 pub const EVIDENCE_DECAY_NUM: u32 = 15;
 /// See [`EVIDENCE_DECAY_NUM`].
 pub const EVIDENCE_DECAY_DEN: u32 = 16;
+
+/// Longest proposal title, in bytes.
+pub const MAX_PROPOSAL_TITLE_LEN: usize = 80;
+/// Most node accounts one vote may count (each adds its operator stake).
+pub const MAX_VOTE_NODES: usize = 8;
+/// Shortest voting period governance may set (tests and local networks use short ones).
+pub const MIN_VOTING_PERIOD_SECS: u32 = 10;
+/// Longest voting period, timelock or execution window governance may set (30 days).
+pub const MAX_GOVERNANCE_WINDOW_SECS: u32 = 30 * 86_400;
+/// Least share of the yes + no votes a proposal needs to pass (a strict majority at least).
+pub const MIN_PASS_THRESHOLD_BPS: u16 = 5_000;

@@ -155,6 +155,50 @@ pub enum TesseraError {
     #[msg("job has not ended")]
     JobNotEnded,
 
+    // Governance.
+    #[msg("voting_period_secs must be between 10 seconds and 30 days")]
+    VotingPeriodOutOfBounds,
+    #[msg("timelock_secs and execution_window_secs must be between 1 second and 30 days")]
+    TimelockOutOfBounds,
+    #[msg("quorum_bps must be 1-10000 and pass_threshold_bps 5000-9999")]
+    VoteThresholdOutOfBounds,
+    #[msg("the network is paused by governance: no new jobs")]
+    NetworkPaused,
+    #[msg("governance is not initialized")]
+    GovernanceNotInitialized,
+    #[msg("the config's authority has not been handed to governance")]
+    GovernanceNotInControl,
+    #[msg("amount exceeds the voter's deposit")]
+    InsufficientDeposit,
+    #[msg("tokens back an open vote: they stay locked until its voting period ends")]
+    VotesLocked,
+    #[msg("a proposal must change at least one parameter")]
+    EmptyProposal,
+    #[msg("kernel id must be below 32")]
+    InvalidKernelId,
+    #[msg("proposal title is longer than 80 bytes or not printable")]
+    InvalidProposalTitle,
+    #[msg("proposal is not taking votes (voting ended or it was finalized)")]
+    VotingClosed,
+    #[msg("voting period has not ended yet")]
+    VotingNotEnded,
+    #[msg("proposal is not in the state this needs")]
+    ProposalNotInState,
+    #[msg("timelock has not elapsed: the proposal cannot be executed yet")]
+    TimelockNotElapsed,
+    #[msg("proposal expired: its execution window has passed")]
+    ProposalExpired,
+    #[msg("proposal has votes: it can no longer be cancelled")]
+    ProposalHasVotes,
+    #[msg("proposal has not ended yet")]
+    ProposalNotEnded,
+    #[msg("no voting power: nothing was locked before this proposal was created")]
+    NoVotingPower,
+    #[msg("vote nodes must be distinct nodes of the voter, writable, at most 8")]
+    WrongVoteNodes,
+    #[msg("treasury grant recipient is missing or not the proposal's")]
+    WrongGrantRecipient,
+
     // Arithmetic and invariants.
     #[msg("arithmetic overflow")]
     MathOverflow,

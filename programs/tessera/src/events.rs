@@ -1,7 +1,10 @@
 //! One event per state change. Workers, the CLI and the dashboard index these.
 use anchor_lang::prelude::*;
 
-use crate::state::{HardwareProfile, JobEndReason, Params, Requirements, Verdict};
+use crate::state::{
+    GovParams, HardwareProfile, JobEndReason, Params, ProposalAction, ProposalStatus, Requirements,
+    Verdict, VoteChoice,
+};
 
 #[event]
 pub struct NetworkInitialized {
@@ -192,5 +195,111 @@ pub struct EarningsWithdrawn {
 pub struct JobClosed {
     pub job: Pubkey,
     pub submitter: Pubkey,
+    pub refunded: u64,
+}
+
+#[event]
+pub struct GovernanceInitialized {
+    pub governance: Pubkey,
+    pub vault: Pubkey,
+    pub params: GovParams,
+}
+
+#[event]
+pub struct AuthorityHandedOver {
+    pub old_authority: Pubkey,
+    pub new_authority: Pubkey,
+}
+
+#[event]
+pub struct GovDeposited {
+    pub voter: Pubkey,
+    pub owner: Pubkey,
+    pub amount: u64,
+    pub deposit: u64,
+}
+
+#[event]
+pub struct GovWithdrawn {
+    pub voter: Pubkey,
+    pub owner: Pubkey,
+    pub amount: u64,
+    pub deposit: u64,
+    pub destination: Pubkey,
+}
+
+#[event]
+pub struct ProposalCreated {
+    pub proposal: Pubkey,
+    pub id: u64,
+    pub proposer: Pubkey,
+    pub title: String,
+    pub action: ProposalAction,
+    pub deposit: u64,
+    pub total_power: u64,
+    pub voting_ends_at: i64,
+    pub executable_at: i64,
+    pub expires_at: i64,
+}
+
+#[event]
+pub struct VoteCast {
+    pub proposal: Pubkey,
+    pub voter: Pubkey,
+    pub choice: VoteChoice,
+    pub deposit_power: u64,
+    pub stake_power: u64,
+    pub yes: u64,
+    pub no: u64,
+    pub abstain: u64,
+}
+
+#[event]
+pub struct ProposalFinalized {
+    pub proposal: Pubkey,
+    pub status: ProposalStatus,
+    pub yes: u64,
+    pub no: u64,
+    pub abstain: u64,
+    pub total_power: u64,
+    /// Deposit forfeited to the treasury (proposal without quorum).
+    pub forfeited: u64,
+}
+
+/// An executed proposal; the change itself has its own event with old and new values
+/// ([`ParamsUpdated`], [`PauseChanged`], [`TreasuryGranted`], [`GovParamsUpdated`]).
+#[event]
+pub struct ProposalExecuted {
+    pub proposal: Pubkey,
+    pub id: u64,
+    pub action: ProposalAction,
+}
+
+#[event]
+pub struct PauseChanged {
+    pub old: bool,
+    pub new: bool,
+}
+
+#[event]
+pub struct TreasuryGranted {
+    pub recipient: Pubkey,
+    pub amount: u64,
+    pub treasury_before: u64,
+    pub treasury_after: u64,
+}
+
+#[event]
+pub struct GovParamsUpdated {
+    pub old: GovParams,
+    pub new: GovParams,
+}
+
+#[event]
+pub struct ProposalClosed {
+    pub proposal: Pubkey,
+    pub proposer: Pubkey,
+    /// Whether it was cancelled before any vote (otherwise closed after it ended).
+    pub cancelled: bool,
     pub refunded: u64,
 }

@@ -57,7 +57,7 @@ declare_id!("ERQ9LsLkw1E8jBFAGDJdryt4azHi9XnSUfenpcpNmium");
 pub mod tessera {
     use super::*;
 
-    // ---- Admin (governance takes these over later) ----
+    // ---- Admin (until the authority is handed to governance) ----
 
     /// Creates the network config and its three vaults for one token mint.
     pub fn initialize(ctx: Context<Initialize>, args: InitializeArgs) -> Result<()> {
@@ -67,6 +67,60 @@ pub mod tessera {
     /// Replaces the protocol parameters; authority only.
     pub fn update_params(ctx: Context<UpdateParams>, args: UpdateParamsArgs) -> Result<()> {
         instructions::update_params::handler(ctx, args)
+    }
+
+    /// Creates the governance PDA and its deposit vault; authority only.
+    pub fn init_governance(ctx: Context<InitGovernance>, args: InitGovernanceArgs) -> Result<()> {
+        instructions::init_governance::handler(ctx, args)
+    }
+
+    /// Makes the governance PDA the config's authority, irreversibly.
+    pub fn hand_over_authority(ctx: Context<HandOverAuthority>) -> Result<()> {
+        instructions::hand_over_authority::handler(ctx)
+    }
+
+    // ---- Governance ----
+
+    /// Locks tokens as a governance deposit (voting power for later proposals).
+    pub fn gov_deposit(ctx: Context<GovDeposit>, args: GovDepositArgs) -> Result<()> {
+        instructions::gov_deposit::handler(ctx, args)
+    }
+
+    /// Withdraws a governance deposit once no vote it backs is open.
+    pub fn gov_withdraw(ctx: Context<GovWithdraw>, args: GovWithdrawArgs) -> Result<()> {
+        instructions::gov_withdraw::handler(ctx, args)
+    }
+
+    pub fn create_proposal(ctx: Context<CreateProposal>, args: CreateProposalArgs) -> Result<()> {
+        instructions::create_proposal::handler(ctx, args)
+    }
+
+    /// Votes yes, no or abstain with the deposit and the stake of the nodes passed.
+    pub fn cast_vote<'info>(
+        ctx: Context<'info, CastVote<'info>>,
+        args: CastVoteArgs,
+    ) -> Result<()> {
+        instructions::cast_vote::handler(ctx, args)
+    }
+
+    /// Counts a proposal's votes after its voting period (permissionless).
+    pub fn finalize_proposal(ctx: Context<FinalizeProposal>) -> Result<()> {
+        instructions::finalize_proposal::handler(ctx)
+    }
+
+    /// Executes a passed proposal after its timelock (permissionless).
+    pub fn execute_proposal(ctx: Context<ExecuteProposal>) -> Result<()> {
+        instructions::execute_proposal::handler(ctx)
+    }
+
+    /// Withdraws a proposal before anyone voted.
+    pub fn cancel_proposal(ctx: Context<ProposerClose>) -> Result<()> {
+        instructions::cancel_proposal::handler(ctx)
+    }
+
+    /// Closes an ended proposal: deposit and rent back to the proposer.
+    pub fn close_proposal(ctx: Context<ProposerClose>) -> Result<()> {
+        instructions::close_proposal::handler(ctx)
     }
 
     // ---- Operator ----

@@ -35,11 +35,27 @@ const BUDGETS: &[(&str, u64)] = &[
     // caps a job at eight slots (constants::MAX_REPLICAS_CEILING).
     ("settle (8 slots, 3 slashed)", 50_000),
     ("expire_job (8 slots)", 50_000),
+    // Governance, measured 2026-12-04, plus about 20%.
+    ("init_governance", 28_200),
+    ("gov_deposit", 31_800),
+    ("hand_over_authority", 12_000),
+    ("create_proposal", 40_000),
+    ("cast_vote", 23_500),
+    // Each node a vote counts costs about 3,600 CU (its account is decoded): eight, the
+    // most a vote takes (constants::MAX_VOTE_NODES), stay under the ceiling.
+    ("cast_vote (8 nodes)", 50_000),
+    ("finalize_proposal", 26_500),
+    ("execute_proposal", 28_800),
+    ("close_proposal", 28_100),
+    ("cancel_proposal", 27_900),
+    ("gov_withdraw", 27_200),
 ];
 
 /// Wallet seeds whose node (index 0) and job (nonce 1) PDAs have bump 254.
 const OPERATOR_SEED: u8 = 11;
 const SUBMITTER_SEED: u8 = 14;
+/// Wallet seed of the governance measurements' holder.
+const HOLDER_SEED: u8 = 21;
 
 fn so_path() -> std::path::PathBuf {
     match std::env::var("TESSERA_PROGRAM_SO") {
@@ -103,7 +119,64 @@ fn measure() -> Vec<(&'static str, u64)> {
     record("post_job", env.post_job(&submitter, job).unwrap());
     record("cancel_job", env.cancel_job(&submitter, 1).unwrap());
     measure_verification(&env, &submitter, &mut cu);
+    measure_governance(&env, &mut cu);
     cu
+}
+
+/// The governance instructions; a vote at its costliest counts eight nodes.
+fn measure_governance(env: &TestEnv, cu: &mut Vec<(&'static str, u64)>) {
+    use tessera::state::{ParamChanges, ProposalAction, VoteChoice};
+    use tessera_sdk::instructions as ix;
+    let mut record =
+        |name: &'static str, outcome: TxOutcome| cu.push((name, outcome.compute_units));
+    let gov = default_gov_params();
+    record("init_governance", env.init_governance(gov).unwrap());
+    let holder = env.actor_from(Keypair::new_from_array([HOLDER_SEED; 32]), ACTOR_TOKENS);
+    record("gov_deposit", env.gov_deposit(&holder, 20_000_000).unwrap());
+    let operator = env.actor();
+    let nodes: Vec<u16> = (0..8).collect();
+    for &i in &nodes {
+        env.register_node(&operator, node_args(i)).unwrap();
+        env.stake(&operator, i, 2_000_000).unwrap();
+    }
+    record("hand_over_authority", env.hand_over().unwrap());
+    let action = ProposalAction::UpdateParams(ParamChanges {
+        slash_bps: Some(7_000),
+        min_stake: Some(2_000_000),
+        ..ParamChanges::default()
+    });
+    let propose = |id: u64| {
+        ix::create_proposal(
+            &holder.key(),
+            &holder.token,
+            id,
+            "Slash wrong results at 70% and raise the minimum stake",
+            action,
+        )
+    };
+    record(
+        "create_proposal",
+        env.send_one(propose(0), &holder.wallet).unwrap(),
+    );
+    record(
+        "cast_vote",
+        env.vote(&holder, 0, VoteChoice::Yes, &[]).unwrap(),
+    );
+    record(
+        "cast_vote (8 nodes)",
+        env.vote(&operator, 0, VoteChoice::No, &nodes).unwrap(),
+    );
+    env.chain.advance_time(i64::from(gov.voting_period_secs));
+    record("finalize_proposal", env.finalize(0).unwrap());
+    env.chain.advance_time(i64::from(gov.timelock_secs));
+    record("execute_proposal", env.execute(0).unwrap());
+    record("close_proposal", env.close_proposal(&holder, 0).unwrap());
+    env.send_one(propose(1), &holder.wallet).unwrap();
+    record("cancel_proposal", env.cancel_proposal(&holder, 1).unwrap());
+    record(
+        "gov_withdraw",
+        env.gov_withdraw(&holder, 20_000_000).unwrap(),
+    );
 }
 
 /// The verification instructions, each at its costliest: the last claim, commit and reveal

@@ -175,3 +175,130 @@ fn the_verification_lifecycle_emits_its_events() {
     let e = one(decode::<JobClosed>(&logs));
     assert_eq!((e.job, e.refunded), (job, 3_000_000));
 }
+
+#[test]
+fn every_governance_change_emits_its_event_with_old_and_new_values() {
+    use tessera::state::{
+        GovParamChanges, ParamChanges, ProposalAction, ProposalStatus, VoteChoice,
+    };
+    let env = sbf_env();
+    env.initialize(&env.authority, env.params).unwrap();
+    let gov = default_gov_params();
+    let logs = env.init_governance(gov).unwrap().logs;
+    let e = one(decode::<GovernanceInitialized>(&logs));
+    assert_eq!(
+        (e.governance, e.vault, e.params),
+        (pda::governance().0, pda::gov_vault().0, gov)
+    );
+
+    let holder = env.actor();
+    let logs = env.gov_deposit(&holder, 30_000_000).unwrap().logs;
+    let e = one(decode::<GovDeposited>(&logs));
+    assert_eq!(
+        (e.owner, e.amount, e.deposit),
+        (holder.key(), 30_000_000, 30_000_000)
+    );
+
+    let logs = env.hand_over().unwrap().logs;
+    let e = one(decode::<AuthorityHandedOver>(&logs));
+    assert_eq!(
+        (e.old_authority, e.new_authority),
+        (env.authority.pubkey(), pda::governance().0)
+    );
+
+    // Each kind of change, passed and executed, with its own event.
+    env.mint_to(&pda::treasury().0, 1_000);
+    let actions = [
+        ProposalAction::UpdateParams(ParamChanges {
+            slash_bps: Some(7_500),
+            ..ParamChanges::default()
+        }),
+        ProposalAction::SetKernel {
+            kernel_id: 3,
+            allowed: false,
+        },
+        ProposalAction::SetPaused(true),
+        ProposalAction::TreasuryGrant {
+            recipient: holder.token,
+            amount: 600,
+        },
+        ProposalAction::UpdateGovernance(GovParamChanges {
+            quorum_bps: Some(3_000),
+            ..GovParamChanges::default()
+        }),
+    ];
+    for (id, action) in actions.into_iter().enumerate() {
+        let id = id as u64;
+        let params_before = env.config().params;
+        let logs = env
+            .send_one(
+                tessera_sdk::instructions::create_proposal(
+                    &holder.key(),
+                    &holder.token,
+                    id,
+                    "change",
+                    action,
+                ),
+                &holder.wallet,
+            )
+            .unwrap()
+            .logs;
+        let e = one(decode::<ProposalCreated>(&logs));
+        assert_eq!(
+            (e.id, e.action, e.deposit),
+            (id, action, gov.proposal_deposit)
+        );
+        let logs = env.vote(&holder, id, VoteChoice::Yes, &[]).unwrap().logs;
+        let e = one(decode::<VoteCast>(&logs));
+        assert_eq!(
+            (e.choice, e.deposit_power, e.yes),
+            (VoteChoice::Yes, 30_000_000, 30_000_000)
+        );
+        env.chain.advance_time(i64::from(gov.voting_period_secs));
+        let logs = env.finalize(id).unwrap().logs;
+        let e = one(decode::<ProposalFinalized>(&logs));
+        assert_eq!((e.status, e.forfeited), (ProposalStatus::Passed, 0));
+        env.chain.advance_time(i64::from(gov.timelock_secs));
+        let logs = env.execute(id).unwrap().logs;
+        let e = one(decode::<ProposalExecuted>(&logs));
+        assert_eq!((e.id, e.action), (id, action));
+        match action {
+            ProposalAction::UpdateParams(_) | ProposalAction::SetKernel { .. } => {
+                let e = one(decode::<ParamsUpdated>(&logs));
+                assert_eq!((e.old, e.new), (params_before, env.config().params));
+                assert_ne!(e.old, e.new);
+            }
+            ProposalAction::SetPaused(_) => {
+                let e = one(decode::<PauseChanged>(&logs));
+                assert_eq!((e.old, e.new), (false, true));
+            }
+            ProposalAction::TreasuryGrant { .. } => {
+                let e = one(decode::<TreasuryGranted>(&logs));
+                assert_eq!(
+                    (e.recipient, e.amount, e.treasury_before, e.treasury_after),
+                    (holder.token, 600, 1_000, 400)
+                );
+            }
+            ProposalAction::UpdateGovernance(_) => {
+                let e = one(decode::<GovParamsUpdated>(&logs));
+                assert_eq!((e.old.quorum_bps, e.new.quorum_bps), (2_000, 3_000));
+            }
+        }
+        let logs = env.close_proposal(&holder, id).unwrap().logs;
+        let e = one(decode::<ProposalClosed>(&logs));
+        assert_eq!((e.cancelled, e.refunded), (false, gov.proposal_deposit));
+    }
+
+    let id = env
+        .propose(&holder, "withdrawn", ProposalAction::SetPaused(false))
+        .unwrap();
+    let logs = env.cancel_proposal(&holder, id).unwrap().logs;
+    let e = one(decode::<ProposalClosed>(&logs));
+    assert_eq!((e.cancelled, e.refunded), (true, gov.proposal_deposit));
+    let logs = env.gov_withdraw(&holder, 30_000_000).unwrap().logs;
+    let e = one(decode::<GovWithdrawn>(&logs));
+    assert_eq!(
+        (e.amount, e.deposit, e.destination),
+        (30_000_000, 0, holder.token)
+    );
+}

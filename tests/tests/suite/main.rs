@@ -5,6 +5,7 @@ mod config;
 mod conservation;
 mod escrow;
 mod events;
+mod governance;
 mod lifecycle;
 mod staking;
 mod verification;

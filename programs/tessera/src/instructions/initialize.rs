@@ -79,7 +79,9 @@ pub(crate) fn handler(ctx: Context<Initialize>, args: InitializeArgs) -> Result<
         ctx.bumps.treasury,
     ];
     config.params = args.params;
-    config.reserved = [0; 128];
+    config.paused = false;
+    config.proposal_count = 0;
+    config.reserved = [0; 119];
     config.invariant()?;
 
     emit!(NetworkInitialized {

@@ -26,6 +26,7 @@ pub struct PostJobArgs {
 impl PostJobArgs {
     fn validate(&self, config: &Config, now: i64) -> Result<()> {
         let params = &config.params;
+        require!(!config.paused, TesseraError::NetworkPaused);
         require!(
             config.kernel_allowed(self.kernel_id),
             TesseraError::KernelNotAllowed

@@ -2,7 +2,9 @@ use anchor_lang::prelude::*;
 
 use crate::constants::*;
 use crate::events::NodeRegistered;
-use crate::state::{validate_endpoint, validate_region, Config, HardwareProfile, Node, Reputation};
+use crate::state::{
+    validate_endpoint, validate_region, Config, HardwareProfile, LockedPower, Node, Reputation,
+};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct RegisterNodeArgs {
@@ -57,7 +59,9 @@ pub(crate) fn handler(ctx: Context<RegisterNode>, args: RegisterNodeArgs) -> Res
     node.earnings = 0;
     node.reputation = Reputation::default();
     node.registered_at = Clock::get()?.unix_timestamp;
-    node.reserved = [0; 64];
+    node.gov_power = LockedPower::default();
+    node.vote_lock_until = 0;
+    node.reserved = [0; 24];
     node.invariant()?;
 
     emit!(NodeRegistered {

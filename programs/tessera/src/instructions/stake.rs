@@ -44,6 +44,12 @@ pub(crate) fn handler(ctx: Context<Stake>, args: StakeArgs) -> Result<()> {
     require!(args.amount > 0, TesseraError::ZeroAmount);
     let accounts = &mut *ctx.accounts;
     let node = &mut accounts.node;
+    // Governance: the new stake counts only for proposals created after this (see
+    // state::governance); slashing may have shrunk the stake since the last lock.
+    let locked = node.total_locked()?;
+    node.gov_power.clamp(locked)?;
+    node.gov_power
+        .add(args.amount, accounts.config.proposal_count)?;
     node.stake = node
         .stake
         .checked_add(args.amount)

@@ -23,6 +23,7 @@ pub(crate) fn handler(ctx: Context<OperatorWithdrawal>, args: WithdrawStakeArgs)
         now >= node.unstake_available_at,
         TesseraError::CooldownNotElapsed
     );
+    require!(now >= node.vote_lock_until, TesseraError::VotesLocked);
     node.unstaking = node
         .unstaking
         .checked_sub(args.amount)
@@ -30,6 +31,8 @@ pub(crate) fn handler(ctx: Context<OperatorWithdrawal>, args: WithdrawStakeArgs)
     if node.unstaking == 0 {
         node.unstake_available_at = 0;
     }
+    let locked = node.total_locked()?;
+    node.gov_power.clamp(locked)?;
     node.invariant()?;
 
     pay_out(

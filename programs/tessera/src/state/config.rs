@@ -12,7 +12,8 @@ pub struct Config {
     pub version: u8,
     /// Bump of this PDA (`[CONFIG_SEED]`); the config signs vault transfers with it.
     pub bump: u8,
-    /// The key allowed to change parameters (later: the governance PDA).
+    /// The key allowed to change parameters: the initializer, until it hands the network
+    /// over to the governance PDA (`[GOVERNANCE_SEED]`); from then on only executed proposals.
     pub authority: Pubkey,
     /// The SPL token mint used for stake, escrow and fees.
     pub mint: Pubkey,
@@ -26,8 +27,13 @@ pub struct Config {
     pub vault_bumps: [u8; 3],
     /// Protocol parameters, always within [`Params::validate`]'s bounds.
     pub params: Params,
+    /// Whether posting new jobs is paused (by governance); running jobs go on.
+    pub paused: bool,
+    /// Proposals created so far; the next proposal's id. Locks of voting power record it
+    /// (see [`crate::state::LockedPower`]).
+    pub proposal_count: u64,
     /// Room for fields added by later versions.
-    pub reserved: [u8; 128],
+    pub reserved: [u8; 119],
 }
 
 impl Config {

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::constants::*;
 use crate::error::TesseraError;
-use crate::state::{sortition, Reputation};
+use crate::state::{sortition, LockedPower, Reputation};
 
 /// A worker machine run by an operator: what it offers, and the stake that backs it.
 ///
@@ -46,8 +46,14 @@ pub struct Node {
     /// Where the node serves results after their reveal phase (http:// or https://).
     #[max_len(MAX_ENDPOINT_LEN)]
     pub endpoint: String,
+    /// The stake (active and in cooldown) by when it was locked, for governance votes.
+    /// Settlement's slashing does not update it: a vote counts at most the stake there is.
+    pub gov_power: LockedPower,
+    /// Stake cannot be withdrawn before this time: the end of the latest voting period the
+    /// operator voted in with this node.
+    pub vote_lock_until: i64,
     /// Room for fields added by later versions.
-    pub reserved: [u8; 64],
+    pub reserved: [u8; 24],
 }
 
 /// Byte offset of [`NodeLedger`] in a node account: discriminator, version, bump, operator,
@@ -227,6 +233,15 @@ impl Node {
         self.ledger().total_locked()
     }
 
+    /// Operator stake that counts for proposal `proposal_id`: locked before its creation and
+    /// still locked (active or in cooldown).
+    pub fn voting_power(&self, proposal_id: u64) -> Result<u64> {
+        Ok(self
+            .gov_power
+            .power_for(proposal_id)
+            .min(self.total_locked()?))
+    }
+
     /// Sortition weight: active stake × reputation factor.
     pub fn weight(&self) -> u64 {
         sortition::weight(self.stake, self.reputation.weight_factor_bps())
@@ -343,7 +358,9 @@ mod tests {
                 cpu_cores: 2,
             },
             endpoint: "https://a.example".into(),
-            reserved: [0; 64],
+            gov_power: LockedPower::default(),
+            vote_lock_until: 0,
+            reserved: [0; 24],
         };
         let mut account = Vec::new();
         node.try_serialize(&mut account).unwrap();
