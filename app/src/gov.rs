@@ -537,14 +537,29 @@ pub async fn gov<C: Chain>(
             let with_deposit = fetch::<Voter, _>(chain, &pda::voter(&me).0)
                 .await?
                 .is_some();
+            let max = tessera_sdk::tessera::constants::MAX_VOTE_NODES;
             let nodes = match nodes {
+                Some(n) if n.len() > max => {
+                    bail!("a vote counts at most {max} nodes; pass at most {max} to --nodes")
+                }
                 Some(n) => n,
-                None => list::<Node, _>(chain, &[])
-                    .await?
-                    .into_iter()
-                    .filter(|(_, n)| n.operator == me)
-                    .map(|(_, n)| n.index)
-                    .collect(),
+                None => {
+                    // The nodes with the most stake, up to what one vote counts.
+                    let mut mine: Vec<Node> = list::<Node, _>(chain, &[])
+                        .await?
+                        .into_iter()
+                        .map(|(_, n)| n)
+                        .filter(|n| n.operator == me)
+                        .collect();
+                    mine.sort_by_key(|n| std::cmp::Reverse(n.stake.saturating_add(n.unstaking)));
+                    if mine.len() > max {
+                        println!(
+                            "you run {} nodes; a vote counts at most {max}: voting with the {max} largest stakes",
+                            mine.len()
+                        );
+                    }
+                    mine.into_iter().take(max).map(|n| n.index).collect()
+                }
             };
             if !with_deposit && nodes.is_empty() {
                 bail!("you have no governance deposit and no node: nothing to vote with (`tessera gov deposit`)");

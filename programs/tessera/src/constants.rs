@@ -94,7 +94,7 @@ pub const EVIDENCE_DECAY_DEN: u32 = 16;
 /// Longest proposal title, in bytes.
 pub const MAX_PROPOSAL_TITLE_LEN: usize = 80;
 /// Most node accounts one vote may count (each adds its operator stake).
-pub const MAX_VOTE_NODES: usize = 8;
+pub const MAX_VOTE_NODES: usize = 6;
 /// Shortest voting period governance may set (tests and local networks use short ones).
 pub const MIN_VOTING_PERIOD_SECS: u32 = 10;
 /// Longest voting period, timelock or execution window governance may set (30 days).

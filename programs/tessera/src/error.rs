@@ -194,7 +194,7 @@ pub enum TesseraError {
     ProposalNotEnded,
     #[msg("no voting power: nothing was locked before this proposal was created")]
     NoVotingPower,
-    #[msg("vote nodes must be distinct nodes of the voter, writable, at most 8")]
+    #[msg("vote nodes must be distinct nodes of the voter, writable, at most 6")]
     WrongVoteNodes,
     #[msg("treasury grant recipient is missing or not the proposal's")]
     WrongGrantRecipient,

@@ -666,7 +666,7 @@ fn votes_and_deposits_refuse_substituted_accounts() {
         // An account that is not a node.
         vec![AccountMeta::new(pda::config().0, false)],
         // Too many nodes.
-        (0..9)
+        (0..7)
             .map(|i| AccountMeta::new(pda::node(&a.key(), i).0, false))
             .collect(),
     ];
