@@ -33,6 +33,7 @@ bin=${CARGO_TARGET_DIR:-target}/debug
 tessera() { "$bin/tessera" --url "$URL" "$@"; }
 pids=()
 cleanup() {
+  # SIGTERM: workers finish their pass, localnet stops its validator.
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }

@@ -306,16 +306,20 @@ pub async fn localnet(
         .await
         .with_context(|| format!("cannot listen on 127.0.0.1:{faucet_port} for the faucet"))?;
     println!("token faucet at http://127.0.0.1:{faucet_port}/fund/<wallet>?tokens=<amount> (SOL and tokens)");
-    println!("Ctrl-C stops the validator");
+    println!("Ctrl-C (or SIGTERM) stops the validator");
     let exited = async {
         match child.as_mut() {
             Some(c) => c.wait().await,
             None => std::future::pending().await,
         }
     };
+    // SIGTERM as well as Ctrl-C: a supervisor (or scripts/e2e.sh) stopping localnet must not
+    // leave the validator running.
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
         r = axum::serve(listener, faucet) => r?,
         _ = tokio::signal::ctrl_c() => println!("stopping"),
+        _ = term.recv() => println!("stopping (SIGTERM)"),
         status = exited => bail!("solana-test-validator exited: {status:?}"),
     }
     if let Some(mut child) = child {
