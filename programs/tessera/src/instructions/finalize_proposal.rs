@@ -4,8 +4,8 @@ use anchor_spl::token::{Token, TokenAccount};
 use crate::constants::*;
 use crate::error::TesseraError;
 use crate::events::ProposalFinalized;
+use crate::instructions::proposer_close::release_deposit;
 use crate::state::{Config, Governance, Proposal, ProposalStatus};
-use crate::token_transfer::pay_out;
 
 #[derive(Accounts)]
 pub struct FinalizeProposal<'info> {
@@ -44,30 +44,27 @@ pub(crate) fn handler(ctx: Context<FinalizeProposal>) -> Result<()> {
         TesseraError::ProposalNotInState
     );
     require!(now >= proposal.voting_ends_at, TesseraError::VotingNotEnded);
-    let mut forfeited = 0;
-    proposal.status = if !proposal.quorum_reached(proposal.quorum_bps)? {
-        forfeited = proposal.deposit;
+    let quorum = proposal.quorum_reached(proposal.quorum_bps)?;
+    proposal.status = if !quorum {
         ProposalStatus::QuorumNotReached
     } else if proposal.passes(proposal.pass_threshold_bps)? {
         ProposalStatus::Passed
     } else {
         ProposalStatus::Rejected
     };
-    if forfeited > 0 {
-        proposal.deposit = 0;
-        let governance = &mut accounts.governance;
-        governance.proposal_deposits = governance
-            .proposal_deposits
-            .checked_sub(forfeited)
-            .ok_or(TesseraError::InvariantViolated)?;
-        pay_out(
+    // Without quorum, the deposit is forfeited to the treasury.
+    let forfeited = if quorum {
+        0
+    } else {
+        release_deposit(
+            &mut accounts.proposal,
+            &mut accounts.governance,
             &accounts.token_program,
             &accounts.gov_vault.to_account_info(),
             &accounts.treasury.to_account_info(),
             &accounts.config,
-            forfeited,
-        )?;
-    }
+        )?
+    };
     let proposal = &accounts.proposal;
     emit!(ProposalFinalized {
         proposal: proposal.key(),

@@ -43,26 +43,42 @@ pub struct ProposerClose<'info> {
     pub token_program: Program<'info, Token>,
 }
 
+/// Takes a proposal's remaining deposit off the governance books and pays it out of the
+/// governance vault to `to` (the proposer, or the treasury when it is forfeited). Returns the
+/// amount paid.
+pub(crate) fn release_deposit<'info>(
+    proposal: &mut Proposal,
+    governance: &mut Governance,
+    token_program: &Program<'info, Token>,
+    gov_vault: &AccountInfo<'info>,
+    to: &AccountInfo<'info>,
+    config: &Account<'info, Config>,
+) -> Result<u64> {
+    let amount = proposal.deposit;
+    if amount == 0 {
+        return Ok(0);
+    }
+    proposal.deposit = 0;
+    governance.proposal_deposits = governance
+        .proposal_deposits
+        .checked_sub(amount)
+        .ok_or(TesseraError::InvariantViolated)?;
+    pay_out(token_program, gov_vault, to, config, amount)?;
+    Ok(amount)
+}
+
 impl ProposerClose<'_> {
     /// Pays the proposal's remaining deposit back and emits [`ProposalClosed`]; the account
     /// itself is closed by the `close` constraint.
     pub(crate) fn refund(&mut self, cancelled: bool) -> Result<()> {
-        let refund = self.proposal.deposit;
-        self.proposal.deposit = 0;
-        if refund > 0 {
-            self.governance.proposal_deposits = self
-                .governance
-                .proposal_deposits
-                .checked_sub(refund)
-                .ok_or(TesseraError::InvariantViolated)?;
-            pay_out(
-                &self.token_program,
-                &self.gov_vault.to_account_info(),
-                &self.refund_to.to_account_info(),
-                &self.config,
-                refund,
-            )?;
-        }
+        let refund = release_deposit(
+            &mut self.proposal,
+            &mut self.governance,
+            &self.token_program,
+            &self.gov_vault.to_account_info(),
+            &self.refund_to.to_account_info(),
+            &self.config,
+        )?;
         emit!(ProposalClosed {
             proposal: self.proposal.key(),
             proposer: self.proposer.key(),
