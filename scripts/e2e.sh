@@ -72,7 +72,19 @@ start_worker() { # name behaviour port
   pids+=($!)
 }
 
-node_of() { tessera --keypair "$E2E_DIR/$1/id.json" node show | head -1 | awk '{print $2}'; }
+# A reader that stops early (grep -q, head, awk's exit) would cut the CLI off mid-output, and
+# under pipefail its SIGPIPE fails the check: read each command's whole output first.
+shows() { # pattern command... -> whether the command succeeds and its output matches
+  local pattern=$1 out
+  shift
+  out=$("$@") || return 1
+  grep -q "$pattern" <<<"$out"
+}
+node_of() {
+  local out
+  out=$(tessera --keypair "$E2E_DIR/$1/id.json" node show) || return 1
+  awk 'NR == 1 {print $2}' <<<"$out"
+}
 
 wait_for() { # seconds command...
   local seconds=$1
@@ -92,7 +104,7 @@ open('$E2E_DIR/input-$1.bin', 'wb').write(b''.join(struct.pack('<f', random.unif
     --reward 1000000 --nonce "$1" --token-account "$submitter_token" | awk '/^job /{print $2}'
 }
 claimed() { tessera job status "$1" | grep -c "^  slot " | grep -qx "$2"; }
-ended() { tessera job status "$1" | grep -q "status \(Accepted\|InputUnavailable\|NoQuorum\|NoResult\)"; }
+ended() { shows "status \(Accepted\|InputUnavailable\|NoQuorum\|NoResult\)" tessera job status "$1"; }
 
 # 1. The liar and one honest worker take a two-replica job; two more honest workers arrive for
 #    the escalation.
@@ -107,12 +119,12 @@ start_worker honest2 honest 18703
 start_worker honest3 honest 18704
 wait_for 240 ended "$job1" || { tessera job status "$job1"; exit 1; }
 tessera job status "$job1"
-tessera job status "$job1" | grep -q "status Accepted"
-tessera job status "$job1" | grep -q "escalated true"
+shows "status Accepted" tessera job status "$job1"
+shows "escalated true" tessera job status "$job1"
 tessera --keypair "$E2E_DIR/submitter.json" job result "$job1" --out "$E2E_DIR/result-1.bin"
 liar_node=$(node_of liar)
 tessera node show "$liar_node"
-tessera node show "$liar_node" | grep -q "slashed [1-9]"
+shows "slashed [1-9]" tessera node show "$liar_node"
 echo "e2e: job 1 settled, the liar slashed, the result verified" >&2
 
 # 2. A worker killed with -9 after committing, then restarted.
@@ -122,7 +134,8 @@ echo "e2e: job 2 $job2" >&2
 wait_for 60 claimed "$job2" 2 || { tessera job status "$job2"; exit 1; }
 committed() { [ "$(tessera job status "$1" | grep -c "^  slot .*Committed")" -ge 1 ]; }
 wait_for 60 committed "$job2" || { tessera job status "$job2"; exit 1; }
-victim=$(tessera job status "$job2" | awk '/^  slot .*Committed/{print $4; exit}')
+status2=$(tessera job status "$job2")
+victim=$(awk '/^  slot .*Committed/ && !found {print $4; found = 1}' <<<"$status2")
 for w in honest1 honest2 honest3; do
   if [ "$(node_of "$w")" = "$victim" ]; then
     kill -9 "$(cat "$E2E_DIR/$w/pid")"
@@ -132,7 +145,7 @@ for w in honest1 honest2 honest3; do
   fi
 done
 wait_for 120 ended "$job2" || { tessera job status "$job2"; exit 1; }
-tessera job status "$job2" | grep -q "status Accepted"
-tessera node show "$victim" | grep -q "earnings [1-9]"
+shows "status Accepted" tessera job status "$job2"
+shows "earnings [1-9]" tessera node show "$victim"
 tessera network stats
 echo "e2e: job 2 settled after a kill -9 and restart; every check passed in $(( $(date +%s) - start )) s" >&2

@@ -107,8 +107,25 @@ enum ConfigCommand {
     Show,
 }
 
+/// Rust ignores SIGPIPE, so `println!` panics with "failed printing to stdout: Broken pipe"
+/// when the reader of a pipe stops early (`tessera node show | head -1`, `| grep -q`). A
+/// command that only prints a report gets the default disposition back and ends quietly, as
+/// Unix tools do. The long-running commands (`localnet`, `demo`) keep ignoring it: they own
+/// child processes and sockets, whose write errors they handle themselves.
+#[cfg(unix)]
+fn default_sigpipe() {
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is a valid handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    #[cfg(unix)]
+    if !matches!(cli.command, Command::Localnet { .. } | Command::Demo { .. }) {
+        default_sigpipe();
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
