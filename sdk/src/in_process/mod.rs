@@ -5,6 +5,7 @@
 mod syscall_bridge;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use anchor_lang::prelude::Pubkey;
@@ -67,6 +68,8 @@ pub struct TxOutcome {
 pub struct InProcessChain {
     svm: Mutex<LiteSVM>,
     mode: ProgramMode,
+    /// Transactions submitted through [`InProcessChain::process`], landed or failed.
+    transactions: AtomicU64,
 }
 
 impl InProcessChain {
@@ -97,7 +100,13 @@ impl InProcessChain {
         Ok(Self {
             svm: Mutex::new(svm),
             mode,
+            transactions: AtomicU64::new(0),
         })
+    }
+
+    /// Transactions submitted so far (landed or failed; airdrops are not transactions).
+    pub fn transactions(&self) -> u64 {
+        self.transactions.load(Ordering::Relaxed)
     }
 
     pub fn mode(&self) -> &ProgramMode {
@@ -135,6 +144,7 @@ impl InProcessChain {
         slot_hashes.add(slot, svm.latest_blockhash());
         svm.set_sysvar(&slot_hashes);
         let tx = sign(instructions, payer, signers, svm.latest_blockhash())?;
+        self.transactions.fetch_add(1, Ordering::Relaxed);
         match svm.send_transaction(tx) {
             Ok(meta) => Ok(TxOutcome {
                 signature: meta.signature,

@@ -21,7 +21,7 @@ use tessera_sdk::tessera::state::{
 use tessera_sdk::verification::{commitment, holds_priority, random_salt};
 use tessera_sdk::{instructions as ix, pda};
 
-use crate::behaviour::Behaviour;
+use crate::behaviour::{collusion_root, Behaviour};
 use crate::db::{Db, JobRecord, Phase};
 use crate::fetch;
 use crate::metrics::Metrics;
@@ -456,6 +456,10 @@ impl<C: Chain + 'static> Agent<C> {
                 tracing::warn!(job = %address, behaviour = ?self.settings.behaviour, "SIMULATION: committing a random root");
                 random_salt()?
             }
+            Behaviour::Colluder => {
+                tracing::warn!(job = %address, "SIMULATION: committing the colluding group's root");
+                collusion_root(&job.input.hash, job.kernel_id, &job.kernel_params)
+            }
             _ => match self.run_kernel(job).await {
                 Ok(mut output) => {
                     if self.settings.behaviour == Behaviour::Liar {
@@ -505,6 +509,7 @@ impl<C: Chain + 'static> Agent<C> {
             .map_err(|e| format!("kernel task failed: {e}"))?
             .map_err(|e| e.to_string())?;
         let seconds = started.elapsed().as_secs_f64();
+        Metrics::inc(&self.metrics.kernel_runs);
         let backend_name = match &*self.backend {
             Backend::Cpu(_) => "cpu",
             Backend::Cuda(_) => "cuda",

@@ -51,7 +51,7 @@ pub struct Config {
     pub poll_secs: u64,
     /// Largest input the worker downloads, in bytes.
     pub max_input_bytes: u64,
-    /// Simulation only: `honest` (default), `lazy`, `liar`, `copycat`, `flaky`.
+    /// Simulation only: `honest` (default), `lazy`, `liar`, `copycat`, `flaky`, `colluder`.
     pub behaviour: String,
 }
 

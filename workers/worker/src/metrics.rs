@@ -18,6 +18,8 @@ pub struct Metrics {
     pub settlements_cranked: AtomicU64,
     pub earned_tokens: AtomicU64,
     pub rpc_errors: AtomicU64,
+    /// Kernel executions that produced an output.
+    pub kernel_runs: AtomicU64,
     /// Kernel seconds by (kernel, backend), in microseconds.
     kernel_micros: Mutex<BTreeMap<(String, String), u64>>,
 }
@@ -94,6 +96,11 @@ impl Metrics {
                 "tessera_worker_rpc_errors_total",
                 "RPC calls that failed (each retry counts)",
                 &self.rpc_errors,
+            ),
+            (
+                "tessera_worker_kernel_runs_total",
+                "Kernel executions that produced an output",
+                &self.kernel_runs,
             ),
         ];
         for (name, help, counter) in counters {
