@@ -12,26 +12,21 @@ use std::time::Instant;
 use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
-use solana_keypair::Keypair;
-use solana_signer::Signer;
 use tessera_kernels::backend::Cpu;
 use tessera_kernels::kernels::{MatmulParams, MlpParams, RenderParams};
 use tessera_kernels::{merkle, Backend, Job as KernelJob};
 use tessera_sdk::chain::{decode, list};
-use tessera_sdk::in_process::{InProcessChain, ProgramMode};
-use tessera_sdk::tessera::instructions::PostJobArgs;
+use tessera_sdk::in_process::InProcessChain;
 use tessera_sdk::tessera::state::{
-    HardwareKind, HardwareProfile, InputRef, Job, JobStatus, Node, Params, Requirements, SlotState,
+    HardwareKind, HardwareProfile, Job, JobStatus, Node, Params, SlotState,
 };
-use tessera_sdk::{instructions as ix, pda, token};
-use tessera_worker::behaviour::Behaviour;
-use tessera_worker::db::Db;
-use tessera_worker::metrics::Metrics;
-use tessera_worker::retry::Backoff;
-use tessera_worker::store::{hex, ResultStore};
-use tessera_worker::{fetch, Agent, AgentSettings};
 
-const SOL: u64 = 1_000_000_000;
+use tessera_worker::behaviour::Behaviour;
+use tessera_worker::store::{hex, ResultStore};
+use tessera_worker::Agent;
+
+use crate::bank::{start_agent, AgentSpec, Bank, KernelPost};
+
 const TOKENS: u64 = 1_000_000_000;
 const STAKE: u64 = 50_000_000;
 const IMAGE: u16 = 256;
@@ -54,88 +49,6 @@ fn gpu(model: &str, vram_gib: u32, cc: u16) -> HardwareProfile {
         compute_capability: cc,
         cpu_cores: 16,
     }
-}
-
-/// The bank, its mint, and every token account the demo created (for the conservation check).
-struct Bank {
-    chain: Arc<InProcessChain>,
-    authority: Keypair,
-    mint: Pubkey,
-    token_accounts: Vec<Pubkey>,
-}
-
-impl Bank {
-    fn boot() -> anyhow::Result<Self> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let chain = Arc::new(InProcessChain::new(ProgramMode::from_env(&root)?)?);
-        let authority = Keypair::new();
-        chain.airdrop(&authority.pubkey(), 1_000 * SOL)?;
-        let mint = Keypair::new();
-        let rent = chain.rent_exempt_minimum(token::MINT_LEN);
-        let create = token::create_mint(
-            &authority.pubkey(),
-            &mint.pubkey(),
-            &authority.pubkey(),
-            6,
-            rent,
-        )?;
-        chain.process(&create, &authority, &[&mint])?;
-        chain.process(
-            &[ix::initialize(
-                &authority.pubkey(),
-                &mint.pubkey(),
-                params(),
-            )],
-            &authority,
-            &[],
-        )?;
-        Ok(Self {
-            chain,
-            authority,
-            mint: mint.pubkey(),
-            token_accounts: pda_vaults().to_vec(),
-        })
-    }
-
-    /// A funded wallet and its token account holding `tokens`.
-    fn actor(&mut self, tokens: u64) -> anyhow::Result<(Keypair, Pubkey)> {
-        let wallet = Keypair::new();
-        self.chain.airdrop(&wallet.pubkey(), 10 * SOL)?;
-        let account = Keypair::new();
-        let rent = self.chain.rent_exempt_minimum(token::TOKEN_ACCOUNT_LEN);
-        let create = token::create_token_account(
-            &self.authority.pubkey(),
-            &account.pubkey(),
-            &self.mint,
-            &wallet.pubkey(),
-            rent,
-        )?;
-        self.chain.process(&create, &self.authority, &[&account])?;
-        let mint_to = token::mint_to(
-            &self.mint,
-            &account.pubkey(),
-            &self.authority.pubkey(),
-            tokens,
-        )?;
-        self.chain.process(&[mint_to], &self.authority, &[])?;
-        self.token_accounts.push(account.pubkey());
-        Ok((wallet, account.pubkey()))
-    }
-
-    fn balance(&self, account: &Pubkey) -> u64 {
-        self.chain
-            .get_account(account)
-            .and_then(|a| token::decode_token_account(&a.data).ok())
-            .map_or(0, |t| t.amount)
-    }
-}
-
-fn pda_vaults() -> [Pubkey; 3] {
-    [
-        pda::stake_vault().0,
-        pda::escrow_vault().0,
-        pda::treasury().0,
-    ]
 }
 
 struct Operator {
@@ -182,7 +95,7 @@ pub async fn run(out: &Path) -> anyhow::Result<bool> {
         std::fs::remove_dir_all(&storage)
             .with_context(|| format!("cannot clear {}", storage.display()))?;
     }
-    let mut bank = Bank::boot()?;
+    let mut bank = Bank::boot(params())?;
     println!(
         "tessera demo: program loaded {} into an in-process bank; mint {}",
         if bank.chain.program_is_bpf() {
@@ -216,35 +129,15 @@ pub async fn run(out: &Path) -> anyhow::Result<bool> {
     for (name, behaviour, hardware) in roster {
         let (wallet, token_account) = bank.actor(TOKENS)?;
         let dir = storage.join(name);
-        let results = Arc::new(ResultStore::open(&dir.join("results"))?);
-        let agent = Agent::new(
-            bank.chain.clone(),
-            wallet,
-            AgentSettings {
-                node_index: 0,
-                token_account: Some(token_account),
-                concurrency: 4,
-                region: 3,
-                min_price_per_unit: 1,
-                cost_per_unit: 0,
-                stake: STAKE,
-                endpoint: format!("http://{name}.demo.invalid:8650"),
-                max_input_bytes: 64 << 20,
-                behaviour,
-                backoff: Backoff::default(),
-                initial_secs_per_unit: 0.001,
-                safety_secs: 30,
-            },
-            Arc::new(Backend::Cpu(Cpu::new(1)?)),
-            hardware.clone(),
-            Arc::new(Db::open(&dir.join("worker.redb"))?),
-            results.clone(),
-            Arc::new(Metrics::default()),
-        );
-        agent
-            .ensure_registered()
-            .await
-            .with_context(|| format!("registering {name}"))?;
+        let spec = AgentSpec {
+            name,
+            behaviour,
+            hardware: hardware.clone(),
+            stake: STAKE,
+            concurrency: 4,
+            dir: &dir,
+        };
+        let (agent, results, _metrics) = start_agent(&bank, wallet, token_account, spec).await?;
         let node = agent.node();
         operators.push(Operator {
             name,
@@ -279,36 +172,21 @@ pub async fn run(out: &Path) -> anyhow::Result<bool> {
      -> anyhow::Result<Posted> {
         nonce += 1;
         let path = inputs.join(format!("{name}.bin"));
-        std::fs::write(&path, &input)?;
-        let expected_root = merkle::root(&job.run(&input, &cpu)?);
         let now = bank.chain.get_clock().unix_timestamp;
-        let args = PostJobArgs {
+        let post = KernelPost {
             nonce,
-            kernel_id: job.kernel() as u8,
-            input: InputRef {
-                hash: fetch::sha256(&input),
-                uri: format!("file://{}", std::fs::canonicalize(&path)?.display()),
-                size_bytes: input.len() as u64,
-            },
-            kernel_params: job.encode_params(),
-            work_units: job.work_units().max(1),
+            job: &job,
+            input: &input,
+            path: &path,
             replicas: 3,
-            reward_per_replica: reward,
+            reward,
             deadline: now + 86_400,
-            requirements: Requirements {
-                gpu_required: false,
-                min_vram_mib: 0,
-                region_mask: u32::MAX,
-            },
         };
-        bank.chain.process(
-            &[ix::post_job(&submitter.pubkey(), &submitter_token, args)],
-            &submitter,
-            &[],
-        )?;
+        let (address, expected_root) =
+            bank.post_kernel_job(&submitter, &submitter_token, post, &cpu)?;
         Ok(Posted {
             name,
-            address: pda::job(&submitter.pubkey(), nonce).0,
+            address,
             kernel: job.kernel().name(),
             expected_root,
             tile,
@@ -551,27 +429,9 @@ async fn report(
 
     // Conservation: every token of the supply is in an account the demo knows, and each vault
     // holds exactly what the accounts say.
-    let supply = bank
-        .chain
-        .get_account(&bank.mint)
-        .and_then(|a| token::decode_mint(&a.data).ok())
-        .map_or(0, |m| m.supply);
-    let held: u128 = bank
-        .token_accounts
-        .iter()
-        .map(|a| u128::from(bank.balance(a)))
-        .sum();
-    if held != u128::from(supply) {
-        fail(format!(
-            "tokens not conserved: supply {supply}, accounts hold {held}"
-        ));
-    }
-    if u128::from(bank.balance(&pda::stake_vault().0)) != nodes_total {
-        fail("stake vault differs from the nodes' stake, cooldown and earnings".into());
-    }
-    let escrowed: u64 = jobs.iter().map(|(_, j)| j.escrow).sum();
-    if bank.balance(&pda::escrow_vault().0) != escrowed {
-        fail("escrow vault differs from the jobs' escrow".into());
+    let escrowed: u128 = jobs.iter().map(|(_, j)| u128::from(j.escrow)).sum();
+    for problem in bank.conservation_problems(nodes_total, escrowed) {
+        fail(problem);
     }
     // Every open job account is one of ours.
     let all: Vec<(Pubkey, Job)> = list::<Job, _>(&*bank.chain, &[]).await?;

@@ -3,7 +3,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use tessera_app::commands::{self, Connection, JobCommand, NodeCommand};
-use tessera_app::{demo, gov, localnet};
+use tessera_app::{demo, gov, localnet, sim};
 
 fn keygen(out: &std::path::Path) -> anyhow::Result<()> {
     use solana_signer::Signer;
@@ -46,6 +46,10 @@ enum Command {
         #[arg(long, default_value = "demo-output")]
         out: PathBuf,
     },
+    /// The adversarial simulation: honest operators and a colluding group (and a mix of
+    /// cheating strategies) on the real program with real kernels; wrong results accepted
+    /// against theory, slashing, earnings per strategy, overhead; a Markdown report and plots.
+    Sim(sim::SimConfig),
     /// Submit, follow and collect jobs.
     #[command(subcommand)]
     Job(JobCommand),
@@ -110,7 +114,7 @@ enum ConfigCommand {
 /// Rust ignores SIGPIPE, so `println!` panics with "failed printing to stdout: Broken pipe"
 /// when the reader of a pipe stops early (`tessera node show | head -1`, `| grep -q`). A
 /// command that only prints a report gets the default disposition back and ends quietly, as
-/// Unix tools do. The long-running commands (`localnet`, `demo`) keep ignoring it: they own
+/// Unix tools do. The long-running commands (`localnet`, `demo`, `sim`) keep ignoring it: they own
 /// child processes and sockets, whose write errors they handle themselves.
 #[cfg(unix)]
 fn default_sigpipe() {
@@ -123,7 +127,10 @@ fn default_sigpipe() {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     #[cfg(unix)]
-    if !matches!(cli.command, Command::Localnet { .. } | Command::Demo { .. }) {
+    if !matches!(
+        cli.command,
+        Command::Localnet { .. } | Command::Demo { .. } | Command::Sim(_)
+    ) {
         default_sigpipe();
     }
     let runtime = match tokio::runtime::Runtime::new() {
@@ -140,6 +147,7 @@ fn main() -> std::process::ExitCode {
         let signer = || conn.signer();
         match cli.command {
             Command::Demo { out } => demo::run(&out).await,
+            Command::Sim(config) => sim::run(&config).await.map(|report| report.passed),
             Command::Job(c) => commands::job(&chain, &signer, c).await.map(|()| true),
             Command::Node(c) => commands::node(&chain, &signer, c).await.map(|()| true),
             Command::Gov(c) => gov::gov(&chain, &signer, c).await.map(|()| true),
@@ -182,7 +190,7 @@ fn main() -> std::process::ExitCode {
     match result {
         Ok(true) => std::process::ExitCode::SUCCESS,
         Ok(false) => {
-            eprintln!("tessera demo: an invariant failed (see above)");
+            eprintln!("tessera: a check failed (see above)");
             std::process::ExitCode::FAILURE
         }
         Err(e) => {

@@ -1,0 +1,78 @@
+//! CI's quick adversarial simulation: a few hundred jobs on the real program with real
+//! kernels. It fails if an honest node is slashed outside a job a collusion won, if tokens are
+//! not conserved, or if the wrong-acceptance rate exceeds its theoretical bound beyond
+//! sampling error; and it checks that what it measures is not vacuous (collusion at a third
+//! of the stake does get wrong roots accepted, cheaters lose stake, honest work earns).
+use tessera_app::sim::{run, SimConfig};
+use tessera_worker::behaviour::Behaviour;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quick_simulation_keeps_its_bounds() {
+    let out = std::env::temp_dir().join(format!("tessera-sim-test-{}", std::process::id()));
+    let config = SimConfig {
+        nodes: 24,
+        shares: vec![0.10, 0.33],
+        mixed_share: 0.25,
+        mix: vec![
+            Behaviour::Lazy,
+            Behaviour::Liar,
+            Behaviour::Copycat,
+            Behaviour::Flaky,
+        ],
+        jobs: 120,
+        wave: 20,
+        replicas: 3,
+        escalation_replicas: 2,
+        restake: true,
+        seed: 7,
+        out: out.clone(),
+    };
+    let report = run(&config).await.expect("the simulation runs");
+    for s in &report.scenarios {
+        assert!(s.problems.is_empty(), "{}: {:?}", s.name, s.problems);
+        assert_eq!(s.honest_slashed_nodes, 0);
+        assert_eq!(s.jobs, 120);
+        assert!(!s.wrong_rate_exceeds_bound(), "{}", s.name);
+        // Every job runs the kernel on its honest replicas at least once.
+        assert!(s.overhead >= 1.0, "{}: {}", s.name, s.overhead);
+    }
+    assert!(report.passed);
+    let by_name = |name: &str| {
+        report
+            .scenarios
+            .iter()
+            .find(|s| s.name == name)
+            .unwrap_or_else(|| panic!("no scenario {name}"))
+    };
+    // A third of the stake colluding wins some jobs: the measurement can see a failure.
+    let third = by_name("collusion-33");
+    assert!(third.accepted_wrong > 0, "{third:?}");
+    assert!(third.theory_initial > 0.1);
+    // Without colluders, no wrong root is ever accepted, and every cheater ends below the
+    // honest operators.
+    let mixed = by_name("mixed-25");
+    assert_eq!(mixed.accepted_wrong, 0);
+    assert_eq!(mixed.honest_slashed_by_collusion, 0);
+    let honest = *mixed.earnings["honest"].last().unwrap();
+    assert!(honest > 0.0);
+    for (strategy, series) in &mixed.earnings {
+        if strategy != "honest" {
+            assert!(
+                *series.last().unwrap() < honest,
+                "{strategy} earned {series:?}"
+            );
+        }
+    }
+    for file in [
+        "report.md",
+        "report.json",
+        "wrong-acceptance.png",
+        "earnings-mixed-25.png",
+    ] {
+        let bytes = std::fs::read(out.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        if file.ends_with(".png") {
+            assert_eq!(&bytes[1..4], b"PNG");
+        }
+    }
+    std::fs::remove_dir_all(&out).ok();
+}
