@@ -245,6 +245,12 @@ pub struct ScenarioReport {
     pub overhead: f64,
     pub transactions: u64,
     pub transactions_per_job: f64,
+    /// Wall time of the agents' passes per job, less the time in kernels: the worker's own
+    /// work (reading chain state, deciding, signing) and the in-process bank executing its
+    /// transactions.
+    pub worker_ms_per_job_outside_kernels: f64,
+    /// Kernel time per job, over every replica.
+    pub kernel_ms_per_job: f64,
     pub wall_seconds: f64,
     pub simulated_seconds: i64,
     pub jobs_per_minute: f64,
@@ -467,6 +473,7 @@ async fn scenario(
     let mut problems = Vec::new();
     let mut nonce = 0u64;
     let mut settled_after = vec![0usize];
+    let mut agent_seconds = 0f64;
     while outcomes.len() < cfg.jobs {
         // Post a wave.
         let bound_now = wrong_acceptance_bound(
@@ -507,7 +514,9 @@ async fn scenario(
             rng.shuffle(&mut order);
             for &i in &order {
                 // A failed pass (a race lost to another node) is retried next round.
+                let pass = Instant::now();
                 let _ = operators[i].agent.tick().await;
+                agent_seconds += pass.elapsed().as_secs_f64();
             }
             let jobs: Vec<Option<Job>> =
                 posted.iter().map(|p| read_job(&bank, &p.address)).collect();
@@ -609,6 +618,8 @@ async fn scenario(
         overhead: 0.0,
         transactions,
         transactions_per_job: 0.0,
+        worker_ms_per_job_outside_kernels: 0.0,
+        kernel_ms_per_job: 0.0,
         wall_seconds: wall,
         simulated_seconds: bank.chain.get_clock().unix_timestamp - simulated_start,
         jobs_per_minute: 0.0,
@@ -651,6 +662,9 @@ async fn scenario(
     report.wrong_ci95 = wilson(report.accepted_wrong, report.jobs);
     report.overhead = report.kernel_runs as f64 / n;
     report.transactions_per_job = transactions as f64 / n;
+    let kernel_seconds: f64 = operators.iter().map(|o| o.metrics.kernel_seconds()).sum();
+    report.kernel_ms_per_job = kernel_seconds * 1e3 / n;
+    report.worker_ms_per_job_outside_kernels = (agent_seconds - kernel_seconds).max(0.0) * 1e3 / n;
     report.jobs_per_minute = report.jobs as f64 / (wall / 60.0).max(1e-9);
 
     // An honest node may lose stake only in a job whose wrong root won (a colluding majority
@@ -761,14 +775,16 @@ fn print_scenario(s: &ScenarioReport) {
         s.wrong_rate, s.wrong_ci95.0, s.wrong_ci95.1, s.theory_initial, s.theory_at_post
     );
     println!(
-        "  honest nodes slashed {} (outvoted by a winning collusion: {})  kernel runs per job {:.2}  transactions per job {:.1}  {:.0} jobs/min  {:.1} s wall, {} s simulated",
+        "  honest nodes slashed {} (outvoted by a winning collusion: {})  kernel runs per job {:.2}  transactions per job {:.1}  {:.0} jobs/min  {:.1} s wall, {} s simulated\n  per job: {:.2} ms in kernels, {:.1} ms of worker passes outside kernels (bank included)",
         s.honest_slashed_nodes,
         s.honest_slashed_by_collusion,
         s.overhead,
         s.transactions_per_job,
         s.jobs_per_minute,
         s.wall_seconds,
-        s.simulated_seconds
+        s.simulated_seconds,
+        s.kernel_ms_per_job,
+        s.worker_ms_per_job_outside_kernels
     );
     let finals: Vec<String> = s
         .earnings

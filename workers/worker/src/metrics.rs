@@ -38,6 +38,12 @@ impl Metrics {
         *map.entry((kernel.into(), backend.into())).or_default() += (seconds * 1e6) as u64;
     }
 
+    /// Seconds spent running kernels, over every kernel and backend.
+    pub fn kernel_seconds(&self) -> f64 {
+        let map = self.kernel_micros.lock().unwrap_or_else(|e| e.into_inner());
+        map.values().sum::<u64>() as f64 / 1e6
+    }
+
     /// The Prometheus text exposition format.
     pub fn render(&self) -> String {
         let mut out = String::new();
