@@ -409,6 +409,14 @@ async fn scenario(
     let people = population(&mut rng, cfg.nodes, share, strategies, base_stake);
     let total_stake: u64 = people.iter().map(|(_, s)| s).sum();
     let params = sim_params(cfg.escalation_replicas, total_stake);
+    if let Some((behaviour, stake)) = people.iter().find(|(_, s)| *s < params.min_stake) {
+        bail!(
+            "{name}: a {} node would stake {stake}, below the minimum {}: raise the share or \
+             --nodes, or list fewer strategies",
+            behaviour.name(),
+            params.min_stake
+        );
+    }
     let dir = cfg.out.join("state").join(name);
     if dir.exists() {
         std::fs::remove_dir_all(&dir).with_context(|| format!("cannot clear {}", dir.display()))?;
