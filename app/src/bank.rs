@@ -139,7 +139,7 @@ impl Bank {
 }
 
 /// The three vault PDAs: stake, escrow, treasury.
-pub fn vaults() -> [Pubkey; 3] {
+fn vaults() -> [Pubkey; 3] {
     [
         pda::stake_vault().0,
         pda::escrow_vault().0,
@@ -257,4 +257,29 @@ impl Bank {
         )?;
         Ok((pda::job(&submitter.pubkey(), nonce).0, expected_root))
     }
+}
+
+/// Writes 8-bit pixels (`color`: RGB or RGBA rows, top first) as a PNG.
+pub fn write_png(
+    path: &Path,
+    pixels: &[u8],
+    (width, height): (u32, u32),
+    color: png::ColorType,
+) -> anyhow::Result<()> {
+    let expected = width as usize * height as usize * color.samples();
+    if pixels.len() != expected {
+        anyhow::bail!(
+            "{}: {} bytes of pixels for a {width}×{height} image, expected {expected}",
+            path.display(),
+            pixels.len()
+        );
+    }
+    let file =
+        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), width, height);
+    encoder.set_color(color);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::Best);
+    encoder.write_header()?.write_image_data(pixels)?;
+    Ok(())
 }

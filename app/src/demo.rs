@@ -4,13 +4,12 @@
 //! kernels, commit, reveal and settle a tiled render, a matmul and an MLP job posted by a
 //! submitter. The demo then checks the network's invariants from chain state, writes the
 //! assembled image and a JSON report, and prints what everyone was paid or lost and why.
-use std::io::BufWriter;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
 use anchor_lang::prelude::Pubkey;
-use anyhow::{bail, Context};
+use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use tessera_kernels::backend::Cpu;
 use tessera_kernels::kernels::{MatmulParams, MlpParams, RenderParams};
@@ -20,12 +19,11 @@ use tessera_sdk::in_process::InProcessChain;
 use tessera_sdk::tessera::state::{
     HardwareKind, HardwareProfile, Job, JobStatus, Node, Params, SlotState,
 };
-
 use tessera_worker::behaviour::Behaviour;
 use tessera_worker::store::{hex, ResultStore};
 use tessera_worker::Agent;
 
-use crate::bank::{start_agent, AgentSpec, Bank, KernelPost};
+use crate::bank::{start_agent, write_png, AgentSpec, Bank, KernelPost};
 
 const TOKENS: u64 = 1_000_000_000;
 const STAKE: u64 = 50_000_000;
@@ -473,7 +471,12 @@ async fn report(
         tiles += 1;
     }
     let png_path = out.join("render.png");
-    write_png(&png_path, &image, IMAGE.into(), IMAGE.into())?;
+    write_png(
+        &png_path,
+        &image,
+        (IMAGE.into(), IMAGE.into()),
+        png::ColorType::Rgba,
+    )?;
     let wall = started.elapsed();
     let report = serde_json::json!({
         "wall_seconds": wall.as_secs_f64(),
@@ -495,18 +498,4 @@ async fn report(
         println!("invariants: tokens conserved, vaults match the accounts, no honest operator slashed, no wrong root accepted");
     }
     Ok(ok)
-}
-
-fn write_png(path: &PathBuf, rgba: &[u8], width: u32, height: u32) -> anyhow::Result<()> {
-    let file =
-        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-    let mut encoder = png::Encoder::new(BufWriter::new(file), width, height);
-    encoder.set_color(png::ColorType::Rgba);
-    encoder.set_depth(png::BitDepth::Eight);
-    let mut writer = encoder.write_header()?;
-    writer.write_image_data(rgba)?;
-    if rgba.len() != (width * height * 4) as usize {
-        bail!("image size mismatch");
-    }
-    Ok(())
 }

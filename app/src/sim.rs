@@ -11,7 +11,6 @@
 //! the program has today.
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -36,7 +35,7 @@ use tessera_worker::behaviour::Behaviour;
 use tessera_worker::metrics::Metrics;
 use tessera_worker::Agent;
 
-use crate::bank::{start_agent, AgentSpec, Bank, KernelPost};
+use crate::bank::{start_agent, write_png, AgentSpec, Bank, KernelPost};
 
 /// What to simulate (also the `tessera sim` arguments).
 #[derive(Clone, Debug, clap::Args)]
@@ -962,17 +961,6 @@ mod plot {
         })
     }
 
-    fn save(path: &Path, rgb: &[u8]) -> anyhow::Result<()> {
-        let file = std::fs::File::create(path)
-            .with_context(|| format!("cannot create {}", path.display()))?;
-        let mut encoder = png::Encoder::new(BufWriter::new(file), W, H);
-        encoder.set_color(png::ColorType::Rgb);
-        encoder.set_depth(png::BitDepth::Eight);
-        encoder.set_compression(png::Compression::Best);
-        encoder.write_header()?.write_image_data(rgb)?;
-        Ok(())
-    }
-
     fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
         anyhow::anyhow!("plotting failed: {e:?}")
     }
@@ -1032,7 +1020,7 @@ mod plot {
             }
             root.present().map_err(err)?;
         }
-        save(path, &rgb)
+        write_png(path, &rgb, (W, H), png::ColorType::Rgb)
     }
 
     pub fn wrong_acceptance(
