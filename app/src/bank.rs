@@ -210,6 +210,8 @@ pub struct KernelPost<'a> {
     pub replicas: u8,
     pub reward: u64,
     pub deadline: i64,
+    /// Spot-check mode (`replicas` must be 1).
+    pub spot_check: bool,
 }
 
 impl Bank {
@@ -249,6 +251,7 @@ impl Bank {
                 min_vram_mib: 0,
                 region_mask: u32::MAX,
             },
+            spot_check: post.spot_check,
         };
         self.chain.process(
             &[ix::post_job(&submitter.pubkey(), submitter_token, args)],

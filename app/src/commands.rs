@@ -65,7 +65,8 @@ impl Connection {
 
 #[derive(Subcommand)]
 pub enum JobCommand {
-    /// Post a job: escrows (replicas + escalation replicas) × reward.
+    /// Post a job: escrows (replicas + escalation replicas) × reward; with --spot-check, one
+    /// replica plus the audit reserve and the audit fee.
     Submit(SubmitArgs),
     /// A job's state, slots and outcome.
     Status { job: String },
@@ -121,6 +122,10 @@ pub struct SubmitArgs {
     pub input_size: Option<u64>,
     #[arg(long, default_value_t = 3)]
     pub replicas: u8,
+    /// Spot-check mode: one replica, audited with the network's probability (`audit_bps`);
+    /// the submitter prepays the expected audit cost. Needs `--replicas 1`.
+    #[arg(long)]
+    pub spot_check: bool,
     /// Reward per replica, in token base units.
     #[arg(long)]
     pub reward: u64,
@@ -414,6 +419,16 @@ pub fn describe_job(address: &Pubkey, job: &Job) -> String {
         "  escalated {}\n  escrow left {}\n",
         job.escalated, job.escrow
     ));
+    if job.is_spot_check() {
+        out.push_str(&format!(
+            "  spot check: audit {:?} (p {:.2}%, {} auditors, fee {}, drawn from slot {})\n",
+            job.audit,
+            f64::from(job.audit_bps) / 100.0,
+            job.audit_replicas,
+            job.audit_fee,
+            job.audit_slot
+        ));
+    }
     for (i, slot) in job.slots.iter().enumerate() {
         let revealed = match slot.state {
             SlotState::Revealed => hex(&slot.root),
@@ -473,8 +488,34 @@ async fn submit<C: Chain>(signer: SignerFn<'_>, chain: &C, args: SubmitArgs) -> 
             .map_or(0, |d| d.as_millis() as u64)
     });
     let token = pubkey("token account", &args.token_account)?;
-    let escrow =
-        (u64::from(args.replicas) + u64::from(network.params.escalation_replicas)) * args.reward;
+    let p = &network.params;
+    if args.spot_check {
+        if p.audit_replicas == 0 {
+            bail!("spot checks are disabled on this network (audit_replicas = 0)");
+        }
+        if args.replicas != 1 {
+            bail!("a spot-check job has one replica: pass --replicas 1");
+        }
+        if args.reward > p.max_audited_reward {
+            bail!(
+                "--reward {} exceeds the network's max audited reward {} for spot-check jobs",
+                args.reward,
+                p.max_audited_reward
+            );
+        }
+    }
+    let (audit_replicas, audit_fee) = if args.spot_check {
+        (p.audit_replicas, p.audit_fee(args.reward)?)
+    } else {
+        (0, 0)
+    };
+    let escrow = Job::full_escrow(
+        args.replicas,
+        audit_replicas,
+        p.escalation_replicas,
+        args.reward,
+        audit_fee,
+    )?;
     let post = PostJobArgs {
         nonce,
         kernel_id,
@@ -493,6 +534,7 @@ async fn submit<C: Chain>(signer: SignerFn<'_>, chain: &C, args: SubmitArgs) -> 
             min_vram_mib: args.gpu_min_vram.unwrap_or(0),
             region_mask,
         },
+        spot_check: args.spot_check,
     };
     send(
         chain,

@@ -179,6 +179,7 @@ pub async fn run(out: &Path) -> anyhow::Result<bool> {
             replicas: 3,
             reward,
             deadline: now + 86_400,
+            spot_check: false,
         };
         let (address, expected_root) =
             bank.post_kernel_job(&submitter, &submitter_token, post, &cpu)?;

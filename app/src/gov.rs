@@ -184,6 +184,9 @@ pub fn param_changes(assignments: &[String]) -> anyhow::Result<ParamChanges> {
             "unavailable_comp_bps" => c.unavailable_comp_bps = num(name, v)?,
             "expiry_grace_secs" => c.expiry_grace_secs = num(name, v)?,
             "expiry_bounty_bps" => c.expiry_bounty_bps = num(name, v)?,
+            "audit_bps" => c.audit_bps = num(name, v)?,
+            "audit_replicas" => c.audit_replicas = num(name, v)?,
+            "max_audited_reward" => c.max_audited_reward = num(name, v)?,
             other => bail!(
                 "unknown network parameter `{other}` (see `tessera config show` for the names)"
             ),
@@ -356,6 +359,12 @@ pub fn describe_action(action: &ProposalAction) -> String {
                 (
                     "expiry_bounty_bps",
                     c.expiry_bounty_bps.map(|v| v.to_string()),
+                ),
+                ("audit_bps", c.audit_bps.map(|v| v.to_string())),
+                ("audit_replicas", c.audit_replicas.map(|v| v.to_string())),
+                (
+                    "max_audited_reward",
+                    c.max_audited_reward.map(|v| v.to_string()),
                 ),
             ];
             format!("set {}", assignments(&set))

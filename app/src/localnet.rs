@@ -32,6 +32,12 @@ pub fn default_params() -> Params {
         unavailable_comp_bps: 2_000,
         expiry_grace_secs: 3_600,
         expiry_bounty_bps: 1_000,
+        // Spot checks: 10% of spot-check jobs audited by 2 auditors, rewards up to 0.25 token.
+        // The deterrence rule (Params::spot_check_deters), in basis points:
+        // 1,000 × 5,000 × 10,000,000 = 5.0e13 ≥ 20,000 × 9,000 × 250,000 = 4.5e13.
+        audit_bps: 1_000,
+        audit_replicas: 2,
+        max_audited_reward: 250_000,
     }
 }
 

@@ -503,6 +503,7 @@ async fn scenario(
                 replicas: cfg.replicas,
                 reward,
                 deadline: now + params.min_job_duration_secs(),
+                spot_check: false,
             };
             let (address, expected_root) =
                 bank.post_kernel_job(&submitter, &submitter_token, post, &cpu)?;

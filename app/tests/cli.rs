@@ -128,6 +128,7 @@ async fn submit_follow_and_collect_a_job_with_the_cli() {
         input_sha256: None,
         input_size: None,
         replicas: 1,
+        spot_check: false,
         reward: 100_000,
         deadline_secs: 3_600,
         nonce: Some(nonce),

@@ -242,6 +242,19 @@ pub fn reveal(
     )
 }
 
+/// Draws a spot-check job's audit once its worker has committed and the audit slot is final
+/// (permissionless).
+pub fn draw_audit(job: &Pubkey) -> Instruction {
+    build(
+        accounts::DrawAudit {
+            config: pda::config().0,
+            job: *job,
+            slot_hashes: SLOT_HASHES_ID,
+        },
+        instruction::DrawAudit {},
+    )
+}
+
 fn settle_accounts(job: &Pubkey) -> accounts::Settle {
     accounts::Settle {
         config: pda::config().0,

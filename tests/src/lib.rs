@@ -71,6 +71,10 @@ pub fn default_params() -> Params {
         unavailable_comp_bps: 2_000,
         expiry_grace_secs: 3_600,
         expiry_bounty_bps: 1_000,
+        // 10% audits by 2 auditors; 1,000 × 5,000 × 1,000,000 ≥ 20,000 × 9,000 × 25,000.
+        audit_bps: 1_000,
+        audit_replicas: 2,
+        max_audited_reward: 25_000,
     }
 }
 
@@ -520,6 +524,23 @@ impl TestEnv {
         self.send_one(ix::expire_job(job, &nodes, &caller.token), &caller.wallet)
     }
 
+    /// Draws a spot-check job's audit; the authority pays the fee (anyone may crank).
+    pub fn draw_audit(&self, job: &Pubkey) -> Result<TxOutcome, ChainError> {
+        self.send_one(ix::draw_audit(job), &self.authority)
+    }
+
+    /// Fills the SlotHashes sysvar with its 512 entries, all for slots later than `after`
+    /// and before the current slot (which moves on 750 slots first): `after` has aged out.
+    pub fn age_out_slot(&self, after: u64) {
+        self.chain.advance_time(300);
+        let current = self.chain.get_clock().slot;
+        assert!(current > after + 513, "the clock moved far enough");
+        let entries: Vec<(u64, [u8; 32])> = (1..=512u64)
+            .map(|back| (current - back, [back as u8; 32]))
+            .collect();
+        self.chain.set_slot_hashes(&entries);
+    }
+
     pub fn close_job(&self, submitter: &Actor, nonce: u64) -> Result<TxOutcome, ChainError> {
         self.send_one(
             ix::close_job(&submitter.key(), nonce, &submitter.token),
@@ -670,6 +691,7 @@ impl TestEnv {
                 min_vram_mib: 8_192,
                 region_mask: u32::MAX,
             },
+            spot_check: false,
         }
     }
 }

@@ -81,6 +81,20 @@ pub const PRIORITY_OVERSUBSCRIPTION: u64 = 3;
 pub const JOB_SEED_DOMAIN: &[u8] = b"tessera:job-seed:v1";
 /// Domain separator of the seed of a job's escalation round.
 pub const ESCALATION_SEED_DOMAIN: &[u8] = b"tessera:escalation-seed:v1";
+/// Domain separator of a spot-check job's audit draw.
+pub const AUDIT_DRAW_DOMAIN: &[u8] = b"tessera:audit-draw:v1";
+/// Domain separator of the seed of a spot-check job's audit round.
+pub const AUDIT_SEED_DOMAIN: &[u8] = b"tessera:audit-seed:v1";
+/// The audit of a spot-check job is drawn from the hash of the first slot at least this many
+/// slots after the worker's commit: a hash nobody knew when the worker claimed or committed.
+pub const AUDIT_DELAY_SLOTS: u64 = 2;
+/// Entries the SlotHashes sysvar holds; an audit slot older than its oldest entry forces
+/// the audit (waiting must not let a worker escape it).
+pub const SLOT_HASHES_MAX_ENTRIES: u64 = 512;
+/// Safety margin of the spot-check deterrence rule, in basis points (20,000 = 2×): the
+/// expected slash of a cheat must be at least twice what an unaudited cheat earns,
+/// `audit_bps × slash_bps × min_stake ≥ M × (10,000 − audit_bps) × max_audited_reward`.
+pub const SPOT_CHECK_MARGIN_BPS: u64 = 20_000;
 /// Domain separator of a node's claim ticket.
 pub const TICKET_DOMAIN: &[u8] = b"tessera:ticket:v1";
 

@@ -199,6 +199,24 @@ pub enum TesseraError {
     #[msg("treasury grant recipient is missing or not the proposal's")]
     WrongGrantRecipient,
 
+    // Spot checks.
+    #[msg("audit parameters out of bounds: audit_bps at most 10,000 and above 0 when audit replicas are set, 1 + audit replicas + escalation replicas at most 8, a positive max audited reward")]
+    AuditParamsOutOfBounds,
+    #[msg("cheating would pay: audit_bps × slash_bps × min_stake must be at least 2 × (10,000 − audit_bps) × max_audited_reward")]
+    CheatingPays,
+    #[msg("spot checks are disabled on this network (audit_replicas = 0)")]
+    SpotCheckDisabled,
+    #[msg("a spot-check job has exactly one replica")]
+    SpotCheckNeedsOneReplica,
+    #[msg("reward per replica exceeds the network's max audited reward for spot-check jobs")]
+    RewardAboveAuditedMax,
+    #[msg("the job's audit is not waiting to be drawn (not a spot-check job, already drawn, or the worker has not committed)")]
+    AuditNotPending,
+    #[msg("the audit slot's hash is not on chain yet: retry a few slots later")]
+    AuditNotReady,
+    #[msg("the audit has not been drawn yet: call draw_audit first")]
+    AuditNotDrawn,
+
     // Arithmetic and invariants.
     #[msg("arithmetic overflow")]
     MathOverflow,

@@ -95,6 +95,12 @@ pub struct JobPosted {
     pub seed: [u8; 32],
     pub deadline: i64,
     pub requirements: Requirements,
+    /// Spot-check mode (one replica, audited with probability `audit_bps`).
+    pub spot_check: bool,
+    pub audit_bps: u16,
+    pub audit_replicas: u8,
+    /// Audit fee included in `escrow`.
+    pub audit_fee: u64,
 }
 
 #[event]
@@ -140,6 +146,22 @@ pub struct EscalationStarted {
     pub reveal_deadline: i64,
 }
 
+/// A spot-check job's audit was drawn: skipped, or drawn with a fresh seed and round.
+#[event]
+pub struct AuditDrawn {
+    pub job: Pubkey,
+    pub audited: bool,
+    /// The audit slot had aged out of SlotHashes: the audit was forced.
+    pub forced: bool,
+    /// The slot whose hash decided (0 when forced).
+    pub drawn_from_slot: u64,
+    /// Auditors to claim (0 when skipped).
+    pub auditors: u8,
+    pub seed: [u8; 32],
+    pub commit_deadline: i64,
+    pub reveal_deadline: i64,
+}
+
 /// A job's settlement: its outcome and every token it moved — the receipt of each slot's
 /// node, and of the treasury, the submitter and the expiry caller. One event for all of
 /// them: settlement is the costliest instruction, and each event costs compute.
@@ -158,6 +180,12 @@ pub struct JobSettled {
     pub protocol_fees: u64,
     /// Penalties not otherwise used, to the treasury.
     pub penalties_to_treasury: u64,
+    /// Audit fee charged to the submitter (spot-check jobs whose audit was drawn), to the
+    /// treasury.
+    pub audit_fee: u64,
+    /// Paid by the treasury towards the auditors' rewards (what the penalties did not cover),
+    /// back into the job's refund: the audit fees of all spot-check jobs fund the audits.
+    pub audit_subsidy: u64,
     /// Penalties paid to whoever expired the job, and the token account they went to.
     pub bounty: u64,
     pub bounty_to: Option<Pubkey>,

@@ -169,6 +169,11 @@ pub mod tessera {
         instructions::reveal::handler(ctx, args)
     }
 
+    /// Decides whether a spot-check job is audited, from a slot hash after its commit.
+    pub fn draw_audit(ctx: Context<DrawAudit>) -> Result<()> {
+        instructions::draw_audit::handler(ctx)
+    }
+
     // ---- Submitter ----
 
     pub fn post_job(ctx: Context<PostJob>, args: PostJobArgs) -> Result<()> {

@@ -4,7 +4,7 @@ use anchor_lang::prelude::*;
 
 use crate::constants::*;
 use crate::error::TesseraError;
-use crate::state::{Job, JobEndReason, NodeLedger, Params, SlotState, Verdict};
+use crate::state::{AuditState, Job, JobEndReason, NodeLedger, Params, SlotState, Verdict};
 
 /// What settling the current round leads to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,8 +40,8 @@ pub fn majority(roots: &[[u8; 32]]) -> Option<[u8; 32]> {
 
 /// Decides the job's outcome from its revealed roots.
 ///
-/// First round: no reveal → `NoResult`; all reveals equal and more than half of the replicas
-/// revealed → that root wins; otherwise escalate (or, with no escalation replicas, take a
+/// First round (with a spot-check job's auditors when audited): no reveal → `NoResult`; all
+/// reveals equal and more than half of the round's slots revealed → that root wins; otherwise escalate (or, with no escalation replicas, take a
 /// strict majority of the reveals). Escalation round: a strict majority of every reveal of
 /// both rounds wins, else `NoQuorum`.
 pub fn decide(job: &Job) -> Decision {
@@ -59,7 +59,7 @@ pub fn decide(job: &Job) -> Decision {
     };
     if !job.escalated {
         let unanimous = roots.iter().all(|r| *r == first);
-        if unanimous && 2 * roots.len() > usize::from(job.replicas) {
+        if unanimous && 2 * roots.len() > job.first_round_capacity() {
             return final_for(first);
         }
         if job.escalation_replicas > 0 {
@@ -89,6 +89,23 @@ pub struct SlotOutcome {
 /// `amount × bps / 10000`, rounded down.
 pub fn bps_of(amount: u64, bps: u16) -> u64 {
     crate::math::mul_bps(amount, u64::from(bps))
+}
+
+/// What a slot is owed or owes beyond the network parameters, which a spot-check job adjusts.
+pub fn slot_terms(job: &Job, index: usize, params: &Params) -> Params {
+    let mut terms = *params;
+    if !job.is_spot_check() {
+        return terms;
+    }
+    if job.audit != AuditState::Drawn {
+        // An unaudited claim that the input was unavailable is unverified: not compensated.
+        terms.unavailable_comp_bps = 0;
+    } else if index < usize::from(job.replicas) {
+        // The worker committed, then withheld its reveal once audited: slashed as a wrong
+        // result, or withholding would be a cheap way out of every audit that would catch it.
+        terms.no_show_bps = params.slash_bps;
+    }
+    terms
 }
 
 /// Applies the final outcome to one slot's node (stake, earnings, reputation, assignments)

@@ -198,6 +198,16 @@ impl InProcessChain {
         svm.set_sysvar(&clock);
     }
 
+    /// Replaces the SlotHashes sysvar's entries (test set-up only: e.g. to age a slot out of
+    /// it, as 512 slots of a real cluster would).
+    pub fn set_slot_hashes(&self, entries: &[(u64, [u8; 32])]) {
+        let entries: Vec<(u64, Hash)> = entries
+            .iter()
+            .map(|(slot, hash)| (*slot, Hash::new_from_array(*hash)))
+            .collect();
+        self.svm().set_sysvar(&SlotHashes::new(&entries));
+    }
+
     /// Accounts owned by `program` passing every filter, ordered by address.
     pub fn scan(&self, program: &Pubkey, filters: &[AccountFilter]) -> Vec<(Pubkey, Account)> {
         let mut found: Vec<(Pubkey, Account)> = self

@@ -35,6 +35,10 @@ const BUDGETS: &[(&str, u64)] = &[
     // caps a job at eight slots (constants::MAX_REPLICAS_CEILING).
     ("settle (8 slots, 3 slashed)", 50_000),
     ("expire_job (8 slots)", 50_000),
+    // Spot checks, measured 2026-12-05, plus about 20%.
+    ("draw_audit", 17_600),
+    ("settle (spot check, audited liar escalated)", 42_500),
+    ("settle (spot check, treasury subsidy)", 34_700),
     // Governance, measured 2026-12-04, plus about 20%.
     ("init_governance", 28_200),
     ("gov_deposit", 31_800),
@@ -276,6 +280,69 @@ fn measure_verification(env: &TestEnv, submitter: &Actor, cu: &mut Vec<(&'static
     record(
         "expire_job (8 slots)",
         env.expire_job(&job, &workers[0]).unwrap(),
+    );
+
+    // Spot checks: a lying worker, audited (every job, for the measurement), outvoted by its
+    // two auditors and two escalation replicas, and slashed: five slots.
+    let params = Params {
+        audit_bps: 10_000,
+        ..env.params
+    };
+    env.update_params(&env.authority, params).unwrap();
+    let spot_job = |nonce: u64, root: [u8; 32]| {
+        let mut args = env.job_args(nonce, 1, 20_000);
+        args.spot_check = true;
+        args.kernel_params = vec![0xab; 256];
+        args.input.uri = format!("https://inputs.example/{}", "x".repeat(177));
+        env.post_job(submitter, args).unwrap();
+        let job = tessera_sdk::pda::job(&submitter.key(), nonce).0;
+        env.claim(&workers[0], 0, &job).unwrap();
+        env.commit(&workers[0], 0, &job, root, salt).unwrap();
+        // The audit slot passes with a transaction in it (in the bank, slots without one have
+        // no hash), then becomes final.
+        env.chain.advance_time(2);
+        assert!(env.draw_audit(&job).is_err(), "not final yet");
+        env.chain.advance_time(1);
+        job
+    };
+    let job = spot_job(6, lie);
+    record("draw_audit", env.draw_audit(&job).unwrap());
+    for w in &workers[1..3] {
+        env.claim(w, 0, &job).unwrap();
+        env.commit(w, 0, &job, truth, salt).unwrap();
+    }
+    env.reveal(&workers[0], 0, &job, lie, salt).unwrap();
+    for w in &workers[1..3] {
+        env.reveal(w, 0, &job, truth, salt).unwrap();
+    }
+    record("settle (escalate)", env.settle(&job).unwrap());
+    for w in &workers[3..5] {
+        env.claim(w, 0, &job).unwrap();
+        env.commit(w, 0, &job, truth, salt).unwrap();
+    }
+    for w in &workers[3..5] {
+        env.reveal(w, 0, &job, truth, salt).unwrap();
+    }
+    record(
+        "settle (spot check, audited liar escalated)",
+        env.settle(&job).unwrap(),
+    );
+    // At the default 10%, an audit forced by an aged-out slot: the treasury pays the
+    // auditors beyond the fee.
+    env.update_params(&env.authority, env.params).unwrap();
+    let job = spot_job(7, truth);
+    env.age_out_slot(env.read::<tessera::state::Job>(&job).audit_slot);
+    record("draw_audit", env.draw_audit(&job).unwrap());
+    for w in &workers[1..3] {
+        env.claim(w, 0, &job).unwrap();
+        env.commit(w, 0, &job, truth, salt).unwrap();
+    }
+    for w in &workers[..3] {
+        env.reveal(w, 0, &job, truth, salt).unwrap();
+    }
+    record(
+        "settle (spot check, treasury subsidy)",
+        env.settle(&job).unwrap(),
     );
 }
 

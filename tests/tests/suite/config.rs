@@ -204,6 +204,64 @@ fn initialize_refuses_out_of_bounds_params() {
             },
             TesseraError::ExpiryGraceOutOfBounds,
         ),
+        (
+            Params {
+                audit_bps: 10_001,
+                ..env.params
+            },
+            TesseraError::AuditParamsOutOfBounds,
+        ),
+        (
+            Params {
+                audit_bps: 0,
+                ..env.params
+            },
+            TesseraError::AuditParamsOutOfBounds,
+        ),
+        (
+            Params {
+                audit_replicas: 6,
+                ..env.params
+            },
+            TesseraError::AuditParamsOutOfBounds,
+        ),
+        (
+            Params {
+                max_audited_reward: 0,
+                ..env.params
+            },
+            TesseraError::AuditParamsOutOfBounds,
+        ),
+        // Spot checks where cheating pays: audits too rare, slashing too light, or rewards
+        // too large for the minimum stake at risk.
+        (
+            Params {
+                audit_bps: 900,
+                ..env.params
+            },
+            TesseraError::CheatingPays,
+        ),
+        (
+            Params {
+                slash_bps: 4_000,
+                ..env.params
+            },
+            TesseraError::CheatingPays,
+        ),
+        (
+            Params {
+                min_stake: 800_000,
+                ..env.params
+            },
+            TesseraError::CheatingPays,
+        ),
+        (
+            Params {
+                max_audited_reward: 27_778,
+                ..env.params
+            },
+            TesseraError::CheatingPays,
+        ),
     ];
     for (params, error) in cases {
         assert_tessera_error(env.initialize(&env.authority, params), error);
@@ -227,7 +285,30 @@ fn initialize_refuses_out_of_bounds_params() {
         unavailable_comp_bps: 10_000,
         expiry_grace_secs: 30 * 86_400,
         expiry_bounty_bps: 10_000,
+        // Every job audited: cheating never goes unseen, whatever the reward.
+        audit_bps: 10_000,
+        audit_replicas: 7,
+        max_audited_reward: u64::MAX,
     };
+    // The deterrence rule's own edge: 1,000 × 5,000 × 1,000,000 ≥ 20,000 × 9,000 × 27,777.
+    let at_the_edge = Params {
+        max_audited_reward: 27_777,
+        ..env.params
+    };
+    assert!(at_the_edge.spot_check_deters());
+    assert!(!Params {
+        max_audited_reward: 27_778,
+        ..env.params
+    }
+    .spot_check_deters());
+    // Spot checks off: the rule does not apply.
+    let off = Params {
+        audit_replicas: 0,
+        audit_bps: 0,
+        max_audited_reward: 0,
+        ..env.params
+    };
+    assert!(off.validate().is_ok());
     env.initialize(&env.authority, edge).unwrap();
     assert_eq!(env.config().params, edge);
 }
@@ -253,6 +334,8 @@ fn update_params_by_authority() {
     let new = Params {
         slash_bps: 7_500,
         min_stake: 5,
+        // A stake of 5 deters no cheating on spot checks: they go off with it.
+        audit_replicas: 0,
         ..env.params
     };
     env.update_params(&env.authority, new).unwrap();

@@ -430,6 +430,28 @@ fn out_of_bounds_changes_are_refused_at_creation() {
             TesseraError::PhaseWindowOutOfBounds,
         ),
         (params(|_| {}), TesseraError::EmptyProposal),
+        // Changes under which spot-check cheating would pay in expectation: rarer audits,
+        // lighter slashing, a smaller stake at risk, larger audited rewards.
+        (
+            params(|c| c.audit_bps = Some(500)),
+            TesseraError::CheatingPays,
+        ),
+        (
+            params(|c| c.slash_bps = Some(2_500)),
+            TesseraError::CheatingPays,
+        ),
+        (
+            params(|c| c.min_stake = Some(500_000)),
+            TesseraError::CheatingPays,
+        ),
+        (
+            params(|c| c.max_audited_reward = Some(1_000_000)),
+            TesseraError::CheatingPays,
+        ),
+        (
+            params(|c| c.audit_replicas = Some(6)),
+            TesseraError::AuditParamsOutOfBounds,
+        ),
         (
             ProposalAction::SetKernel {
                 kernel_id: 32,

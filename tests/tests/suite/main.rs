@@ -7,5 +7,6 @@ mod escrow;
 mod events;
 mod governance;
 mod lifecycle;
+mod spot_check;
 mod staking;
 mod verification;

@@ -15,8 +15,8 @@ use tessera_sdk::tessera::constants::INPUT_UNAVAILABLE_ROOT;
 use tessera_sdk::tessera::instructions::{RegisterNodeArgs, UpdateNodeArgs};
 use tessera_sdk::tessera::settlement::bps_of;
 use tessera_sdk::tessera::state::{
-    Config as NetworkConfig, HardwareKind, HardwareProfile, Job, JobEndReason, JobStatus, Node,
-    Params, SlotState,
+    AuditState, Config as NetworkConfig, HardwareKind, HardwareProfile, Job, JobEndReason,
+    JobStatus, Node, Params, SlotState,
 };
 use tessera_sdk::verification::{commitment, holds_priority, random_salt};
 use tessera_sdk::{instructions as ix, pda};
@@ -431,7 +431,21 @@ impl<C: Chain + 'static> Agent<C> {
             return Ok(()); // reveal in a later pass, once the phase opens
         }
         if record.phase == Phase::Committed {
-            let reveal_open = job.round_all(SlotState::Committed) || now >= job.commit_deadline;
+            if job.audit == AuditState::Pending && job.round_all(SlotState::Committed) {
+                // A spot-check job we work alone: draw its audit (anyone may; we care most).
+                match self.send(ix::draw_audit(&address)).await {
+                    Ok(()) => {
+                        Metrics::inc(&self.metrics.audits_drawn);
+                        tracing::info!(job = %address, "drew the audit");
+                    }
+                    // Not final yet, or someone else drew it: the next pass reads the job.
+                    Err(e) => {
+                        tracing::debug!(job = %address, error = %e.to_string().lines().next().unwrap_or(""), "audit not drawn yet")
+                    }
+                }
+                return Ok(());
+            }
+            let reveal_open = job.reveal_open(now);
             let in_round = job.round_slot_of(&self.node).is_some();
             if slot.state == SlotState::Revealed {
                 record.phase = Phase::Revealed;

@@ -16,6 +16,8 @@ pub struct Metrics {
     pub jobs_slashed: AtomicU64,
     pub inputs_unavailable: AtomicU64,
     pub settlements_cranked: AtomicU64,
+    /// `draw_audit` calls that landed (spot-check jobs this node worked).
+    pub audits_drawn: AtomicU64,
     pub earned_tokens: AtomicU64,
     pub rpc_errors: AtomicU64,
     /// Kernel executions that produced an output.
@@ -92,6 +94,11 @@ impl Metrics {
                 "tessera_worker_settlements_cranked_total",
                 "settle and expire_job sent",
                 &self.settlements_cranked,
+            ),
+            (
+                "tessera_worker_audits_drawn_total",
+                "draw_audit sent for spot-check jobs",
+                &self.audits_drawn,
             ),
             (
                 "tessera_worker_earned_tokens_total",

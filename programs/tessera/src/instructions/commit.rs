@@ -1,9 +1,10 @@
 use anchor_lang::prelude::*;
 
+use crate::constants::AUDIT_DELAY_SLOTS;
 use crate::error::TesseraError;
 use crate::events::ResultCommitted;
 use crate::instructions::slot_holder::SlotHolder;
-use crate::state::SlotState;
+use crate::state::{AuditState, SlotState};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct CommitArgs {
@@ -12,9 +13,11 @@ pub struct CommitArgs {
     pub commitment: [u8; 32],
 }
 
-/// Publishes the node's commitment to its result, once, before the commit deadline.
+/// Publishes the node's commitment to its result, once, before the commit deadline. The
+/// commit that completes a spot-check job's first round fixes the slot its audit is drawn from.
 pub(crate) fn handler(ctx: Context<SlotHolder>, args: CommitArgs) -> Result<()> {
-    let now = Clock::get()?.unix_timestamp;
+    let clock = Clock::get()?;
+    let now = clock.unix_timestamp;
     let node_key = ctx.accounts.node.key();
     let job = &mut ctx.accounts.job;
     let index = job
@@ -28,6 +31,13 @@ pub(crate) fn handler(ctx: Context<SlotHolder>, args: CommitArgs) -> Result<()> 
     );
     slot.commitment = args.commitment;
     slot.state = SlotState::Committed;
+    // A spot-check job's worker has committed: its audit is drawn from a later slot's hash.
+    if job.audit == AuditState::Pending && job.round_all(SlotState::Committed) {
+        job.audit_slot = clock
+            .slot
+            .checked_add(AUDIT_DELAY_SLOTS)
+            .ok_or(TesseraError::MathOverflow)?;
+    }
     job.invariant()?;
 
     emit!(ResultCommitted {

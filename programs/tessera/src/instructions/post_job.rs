@@ -5,7 +5,7 @@ use crate::constants::*;
 use crate::error::TesseraError;
 use crate::events::JobPosted;
 use crate::state::sortition::{job_seed, latest_slot_hash};
-use crate::state::{Config, InputRef, Job, JobStatus, Requirements};
+use crate::state::{AuditState, Config, InputRef, Job, JobStatus, Requirements};
 use crate::token_transfer::pay_in;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -21,6 +21,10 @@ pub struct PostJobArgs {
     /// Unix time by which the job must be settled.
     pub deadline: i64,
     pub requirements: Requirements,
+    /// Spot-check mode: one replica (`replicas` must be 1), audited with the network's
+    /// probability `audit_bps` by `audit_replicas` auditors; the submitter prepays the
+    /// expected audit cost as the audit fee. `false`: full redundancy.
+    pub spot_check: bool,
 }
 
 impl PostJobArgs {
@@ -49,6 +53,14 @@ impl PostJobArgs {
             TesseraError::InvalidReplicas
         );
         require!(self.reward_per_replica > 0, TesseraError::ZeroReward);
+        if self.spot_check {
+            require!(params.audit_replicas > 0, TesseraError::SpotCheckDisabled);
+            require!(self.replicas == 1, TesseraError::SpotCheckNeedsOneReplica);
+            require!(
+                self.reward_per_replica <= params.max_audited_reward,
+                TesseraError::RewardAboveAuditedMax
+            );
+        }
         require!(
             self.requirements.region_mask != 0,
             TesseraError::EmptyRegionMask
@@ -105,8 +117,26 @@ pub struct PostJob<'info> {
 pub(crate) fn handler(ctx: Context<PostJob>, args: PostJobArgs) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     args.validate(&ctx.accounts.config, now)?;
-    let escalation_replicas = ctx.accounts.config.params.escalation_replicas;
-    let escrow = Job::full_escrow(args.replicas, escalation_replicas, args.reward_per_replica)?;
+    let params = ctx.accounts.config.params;
+    let escalation_replicas = params.escalation_replicas;
+    let (audit, audit_bps, audit_replicas, audit_fee) = if args.spot_check {
+        let fee = params.audit_fee(args.reward_per_replica)?;
+        (
+            AuditState::Pending,
+            params.audit_bps,
+            params.audit_replicas,
+            fee,
+        )
+    } else {
+        (AuditState::None, 0, 0, 0)
+    };
+    let escrow = Job::full_escrow(
+        args.replicas,
+        audit_replicas,
+        escalation_replicas,
+        args.reward_per_replica,
+        audit_fee,
+    )?;
     let slot_hash = latest_slot_hash(&ctx.accounts.slot_hashes)?;
     let reveal_window = i64::from(ctx.accounts.config.params.reveal_window_secs);
 
@@ -140,7 +170,12 @@ pub(crate) fn handler(ctx: Context<PostJob>, args: PostJobArgs) -> Result<()> {
     job.slots = Vec::new();
     job.result_root = None;
     job.status = JobStatus::Open;
-    job.reserved = [0; 64];
+    job.audit = audit;
+    job.audit_bps = audit_bps;
+    job.audit_replicas = audit_replicas;
+    job.audit_fee = audit_fee;
+    job.audit_slot = 0;
+    job.reserved = [0; 44];
     job.invariant()?;
 
     pay_in(
@@ -166,6 +201,10 @@ pub(crate) fn handler(ctx: Context<PostJob>, args: PostJobArgs) -> Result<()> {
         seed: job.seed,
         deadline: job.deadline,
         requirements: job.requirements,
+        spot_check: job.is_spot_check(),
+        audit_bps: job.audit_bps,
+        audit_replicas: job.audit_replicas,
+        audit_fee: job.audit_fee,
     });
     Ok(())
 }

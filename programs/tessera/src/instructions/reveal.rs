@@ -4,7 +4,7 @@ use crate::error::TesseraError;
 use crate::events::ResultRevealed;
 use crate::instructions::slot_holder::SlotHolder;
 use crate::state::sortition::commitment;
-use crate::state::SlotState;
+use crate::state::{AuditState, SlotState};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct RevealArgs {
@@ -14,7 +14,8 @@ pub struct RevealArgs {
 
 /// Opens the node's commitment. The reveal phase starts when every slot of the round has
 /// committed or the commit deadline has passed, so no result is public while anyone of the
-/// round can still commit.
+/// round can still commit. A spot-check job's worker reveals only after its audit is drawn
+/// (and, if audited, with its auditors).
 pub(crate) fn handler(ctx: Context<SlotHolder>, args: RevealArgs) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let node_key = ctx.accounts.node.key();
@@ -23,9 +24,10 @@ pub(crate) fn handler(ctx: Context<SlotHolder>, args: RevealArgs) -> Result<()> 
         .round_slot_of(&node_key)
         .ok_or(TesseraError::NotAssigned)?;
     require!(
-        job.round_all(SlotState::Committed) || now >= job.commit_deadline,
-        TesseraError::RevealNotOpen
+        job.audit != AuditState::Pending,
+        TesseraError::AuditNotDrawn
     );
+    require!(job.reveal_open(now), TesseraError::RevealNotOpen);
     require!(now < job.reveal_deadline, TesseraError::RevealWindowClosed);
     let slot = job.slots.get_mut(index).ok_or(TesseraError::NotAssigned)?;
     match slot.state {

@@ -4,9 +4,9 @@ use anchor_spl::token::Token;
 use crate::constants::*;
 use crate::error::TesseraError;
 use crate::events::{EscalationStarted, JobSettled, SlotReceipt};
-use crate::settlement::{bps_of, decide, settle_slot, Decision};
+use crate::settlement::{bps_of, decide, settle_slot, slot_terms, Decision};
 use crate::state::sortition::{escalation_seed, latest_slot_hash};
-use crate::state::{Config, Job, JobEndReason, JobStatus, NodeLedger, Slot, SlotState};
+use crate::state::{AuditState, Config, Job, JobEndReason, JobStatus, NodeLedger, Slot, SlotState};
 use crate::token_transfer::pay_out;
 
 /// Accounts of a settlement. The remaining accounts are the node of every slot of the job,
@@ -67,13 +67,24 @@ fn load_ledger(slot: &Slot, info: &AccountInfo) -> Result<NodeLedger> {
     NodeLedger::load(info)
 }
 
+/// The balance of an SPL token account, read from its data (amount at bytes 64..72) without
+/// decoding the rest.
+fn token_amount(account: &AccountInfo) -> Result<u64> {
+    let data = account.try_borrow_data()?;
+    data.get(64..72)
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map(u64::from_le_bytes)
+        .ok_or_else(|| error!(TesseraError::WrongVault))
+}
+
 /// Token movements of one settlement, netted into at most three transfers.
 struct Flows {
     /// Escrow to stake vault: rewards after fees, plus the fees on their way to the treasury,
     /// less the penalties reimbursed to the submitter (negative: the other way).
     escrow_to_stake: i128,
-    /// Stake vault to treasury: fees and the penalties left for the treasury.
-    stake_to_treasury: u64,
+    /// Stake vault to treasury: fees, the penalties left for the treasury and the audit fee,
+    /// less the audit subsidy (negative: the other way).
+    stake_to_treasury: i128,
     /// Stake vault to the expiry caller.
     bounty: u64,
 }
@@ -86,16 +97,43 @@ fn move_tokens<'info>(
     let (config, token) = (&accounts.config, &accounts.token_program);
     let escrow = accounts.escrow_vault.to_account_info();
     let stake = accounts.stake_vault.to_account_info();
-    let amount = u64::try_from(flows.escrow_to_stake.unsigned_abs())
-        .map_err(|_| error!(TesseraError::MathOverflow))?;
+    let amount = |flow: i128| {
+        u64::try_from(flow.unsigned_abs()).map_err(|_| error!(TesseraError::MathOverflow))
+    };
     if flows.escrow_to_stake > 0 {
-        pay_out(token, &escrow, &stake, config, amount)?;
+        pay_out(
+            token,
+            &escrow,
+            &stake,
+            config,
+            amount(flows.escrow_to_stake)?,
+        )?;
     } else if flows.escrow_to_stake < 0 {
-        pay_out(token, &stake, &escrow, config, amount)?;
+        pay_out(
+            token,
+            &stake,
+            &escrow,
+            config,
+            amount(flows.escrow_to_stake)?,
+        )?;
     }
+    let treasury = accounts.treasury.to_account_info();
     if flows.stake_to_treasury > 0 {
-        let treasury = accounts.treasury.to_account_info();
-        pay_out(token, &stake, &treasury, config, flows.stake_to_treasury)?;
+        pay_out(
+            token,
+            &stake,
+            &treasury,
+            config,
+            amount(flows.stake_to_treasury)?,
+        )?;
+    } else if flows.stake_to_treasury < 0 {
+        pay_out(
+            token,
+            &treasury,
+            &stake,
+            config,
+            amount(flows.stake_to_treasury)?,
+        )?;
     }
     if let (Some(to), true) = (bounty_to, flows.bounty > 0) {
         pay_out(token, &stake, to, config, flows.bounty)?;
@@ -124,29 +162,33 @@ pub(crate) fn settle_job<'info>(
     );
     let job = &mut accounts.job;
     let replicas = usize::from(job.replicas);
+    let first_round = job.first_round_capacity();
     let overflow = || error!(TesseraError::MathOverflow);
-    let (mut gross_total, mut fee_total, mut penalties, mut escalation_paid) =
-        (0u64, 0u64, 0u64, 0u64);
+    let (mut gross_total, mut fee_total, mut penalties) = (0u64, 0u64, 0u64);
+    let (mut audit_paid, mut escalation_paid) = (0u64, 0u64);
     let mut slot_receipts = Vec::with_capacity(remaining.len());
     for (index, (slot, info)) in job.slots.iter().zip(remaining).enumerate() {
         let mut ledger = load_ledger(slot, info)?;
         let revealed = (slot.state == SlotState::Revealed).then_some(slot.root);
+        let terms = slot_terms(job, index, &params);
         let (out, verdict) = settle_slot(
             &mut ledger,
             revealed,
             reason,
             winner,
             job.reward_per_replica,
-            &params,
+            &terms,
         )?;
         ledger.store(info)?;
         gross_total = gross_total.checked_add(out.gross).ok_or_else(overflow)?;
         fee_total = fee_total.checked_add(out.fee).ok_or_else(overflow)?;
         penalties = penalties.checked_add(out.penalty).ok_or_else(overflow)?;
-        if index >= replicas {
+        if index >= first_round {
             escalation_paid = escalation_paid
                 .checked_add(out.gross)
                 .ok_or_else(overflow)?;
+        } else if index >= replicas {
+            audit_paid = audit_paid.checked_add(out.gross).ok_or_else(overflow)?;
         }
         slot_receipts.push(SlotReceipt {
             node: slot.node,
@@ -158,21 +200,45 @@ pub(crate) fn settle_job<'info>(
         });
     }
 
-    // Penalties pay the expiry bounty first, then give the submitter back what escalation
-    // cost it ("loser pays"); the rest goes to the treasury.
+    // Penalties pay the expiry bounty first, then give the submitter back what the audit and
+    // escalation cost it ("loser pays"); the rest goes to the treasury.
     let bounty = match bounty_to {
         Some(_) => bps_of(penalties, params.expiry_bounty_bps),
         None => 0,
     };
     let after_bounty = penalties - bounty;
-    let reimbursed = after_bounty.min(escalation_paid);
+    let extra_paid = audit_paid
+        .checked_add(escalation_paid)
+        .ok_or_else(overflow)?;
+    let reimbursed = after_bounty.min(extra_paid);
     let penalty_to_treasury = after_bounty - reimbursed;
-    // The refund exceeds what is left of the escrow only by the penalties reimbursed, which
-    // never exceed what escalation paid out of it, so it stays within the original escrow.
+    // A spot-check job whose audit was drawn pays its audit fee to the treasury, and the
+    // treasury pays what the penalties left uncovered of its auditors' rewards (the fees of
+    // every spot-check job fund the audits; as far as the treasury holds tokens).
+    let audit_fee = match job.audit {
+        AuditState::Skipped | AuditState::Drawn => job.audit_fee,
+        AuditState::None | AuditState::Pending => 0,
+    };
+    let uncovered = audit_paid - reimbursed.min(audit_paid);
+    let treasury_in = fee_total
+        .checked_add(penalty_to_treasury)
+        .and_then(|t| t.checked_add(audit_fee))
+        .ok_or_else(overflow)?;
+    let audit_subsidy = if uncovered > treasury_in {
+        let treasury_balance = token_amount(&accounts.treasury)?;
+        uncovered.min(treasury_in.saturating_add(treasury_balance))
+    } else {
+        uncovered
+    };
+    // The refund exceeds what is left of the escrow only by the penalties reimbursed and the
+    // subsidy, which together never exceed what the audit and escalation paid out of it, so
+    // it stays within the original escrow.
     let refund = job
         .escrow
         .checked_sub(gross_total)
         .and_then(|left| left.checked_add(reimbursed))
+        .and_then(|left| left.checked_add(audit_subsidy))
+        .and_then(|left| left.checked_sub(audit_fee))
         .ok_or(TesseraError::InvariantViolated)?;
     job.escrow = refund;
     job.result_root = winner.filter(|_| reason == JobEndReason::Accepted);
@@ -180,10 +246,9 @@ pub(crate) fn settle_job<'info>(
     job.invariant()?;
 
     let flows = Flows {
-        escrow_to_stake: i128::from(gross_total) - i128::from(reimbursed),
-        stake_to_treasury: fee_total
-            .checked_add(penalty_to_treasury)
-            .ok_or_else(overflow)?,
+        escrow_to_stake: i128::from(gross_total) - i128::from(reimbursed) + i128::from(audit_fee)
+            - i128::from(audit_subsidy),
+        stake_to_treasury: i128::from(treasury_in) - i128::from(audit_subsidy),
         bounty,
     };
     move_tokens(accounts, &flows, bounty_to)?;
@@ -197,6 +262,8 @@ pub(crate) fn settle_job<'info>(
         reimbursed,
         protocol_fees: fee_total,
         penalties_to_treasury: penalty_to_treasury,
+        audit_fee,
+        audit_subsidy,
         bounty,
         bounty_to: bounty_to.map(|b| *b.key),
         slots: slot_receipts,

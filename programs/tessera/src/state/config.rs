@@ -33,7 +33,7 @@ pub struct Config {
     /// (see [`crate::state::LockedPower`]).
     pub proposal_count: u64,
     /// Room for fields added by later versions.
-    pub reserved: [u8; 119],
+    pub reserved: [u8; 108],
 }
 
 impl Config {
@@ -93,6 +93,14 @@ pub struct Params {
     pub expiry_grace_secs: u32,
     /// Share of the penalties taken at expiry paid to whoever expires the job.
     pub expiry_bounty_bps: u16,
+    /// Probability, in basis points, that a spot-check job is audited once its worker has
+    /// committed.
+    pub audit_bps: u16,
+    /// Auditor replicas drawn when a spot-check job is audited; 0 disables spot checks.
+    pub audit_replicas: u8,
+    /// Largest reward per replica a spot-check job may offer: the deterrence rule
+    /// ([`Params::spot_check_deters`]) is checked against it.
+    pub max_audited_reward: u64,
 }
 
 impl Params {
@@ -147,7 +155,45 @@ impl Params {
             (1..=MAX_EXPIRY_GRACE_SECS).contains(&self.expiry_grace_secs),
             TesseraError::ExpiryGraceOutOfBounds
         );
+        require!(
+            self.audit_bps <= MAX_BPS,
+            TesseraError::AuditParamsOutOfBounds
+        );
+        if self.audit_replicas > 0 {
+            let slots =
+                1 + usize::from(self.audit_replicas) + usize::from(self.escalation_replicas);
+            require!(
+                self.audit_bps > 0 && slots <= MAX_SLOTS && self.max_audited_reward > 0,
+                TesseraError::AuditParamsOutOfBounds
+            );
+            require!(self.spot_check_deters(), TesseraError::CheatingPays);
+        }
         Ok(())
+    }
+
+    /// The spot-check deterrence rule. A worker that skips the work and commits a wrong root
+    /// gains at most the reward `r` when it is not audited (probability `1 − p`) and loses at
+    /// least `slash_bps` of `min_stake` when it is (probability `p`; withholding the reveal
+    /// once audited is slashed the same). Cheating must lose in expectation by the margin
+    /// `M` ([`SPOT_CHECK_MARGIN_BPS`]):
+    /// `p × slash_bps × min_stake ≥ M × (1 − p) × max_audited_reward`, in basis points
+    /// `audit_bps × slash_bps × min_stake ≥ M_bps × (10,000 − audit_bps) × max_audited_reward`.
+    pub fn spot_check_deters(&self) -> bool {
+        let loss =
+            u128::from(self.audit_bps) * u128::from(self.slash_bps) * u128::from(self.min_stake);
+        let gain = SPOT_CHECK_MARGIN_BPS as u128
+            * u128::from(MAX_BPS - self.audit_bps.min(MAX_BPS))
+            * u128::from(self.max_audited_reward);
+        loss >= gain
+    }
+
+    /// The audit fee a spot-check job with reward `reward` prepays: the expected cost of its
+    /// audit, `⌈audit_bps × audit_replicas × reward / 10,000⌉`.
+    pub fn audit_fee(&self, reward: u64) -> Result<u64> {
+        let cost =
+            u128::from(self.audit_bps) * u128::from(self.audit_replicas) * u128::from(reward);
+        u64::try_from(cost.div_ceil(u128::from(MAX_BPS)))
+            .map_err(|_| error!(TesseraError::MathOverflow))
     }
 
     /// Seconds a job needs at least between posting and its deadline.

@@ -198,6 +198,9 @@ pub struct ParamChanges {
     pub unavailable_comp_bps: Option<u16>,
     pub expiry_grace_secs: Option<u32>,
     pub expiry_bounty_bps: Option<u16>,
+    pub audit_bps: Option<u16>,
+    pub audit_replicas: Option<u8>,
+    pub max_audited_reward: Option<u64>,
 }
 
 impl ParamChanges {
@@ -234,6 +237,9 @@ impl ParamChanges {
                 .unwrap_or(params.unavailable_comp_bps),
             expiry_grace_secs: self.expiry_grace_secs.unwrap_or(params.expiry_grace_secs),
             expiry_bounty_bps: self.expiry_bounty_bps.unwrap_or(params.expiry_bounty_bps),
+            audit_bps: self.audit_bps.unwrap_or(params.audit_bps),
+            audit_replicas: self.audit_replicas.unwrap_or(params.audit_replicas),
+            max_audited_reward: self.max_audited_reward.unwrap_or(params.max_audited_reward),
         }
     }
 }

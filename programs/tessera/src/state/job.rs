@@ -56,16 +56,54 @@ pub struct Job {
     pub result_root: Option<[u8; 32]>,
     /// Lifecycle state.
     pub status: JobStatus,
+    /// Spot checking: `None` for a full-redundancy job; otherwise whether its audit is still
+    /// to be drawn, was skipped, or was drawn.
+    pub audit: AuditState,
+    /// Audit probability in basis points (the network's `audit_bps` when posted).
+    pub audit_bps: u16,
+    /// Auditor replicas drawn if audited (the network's `audit_replicas` when posted).
+    pub audit_replicas: u8,
+    /// Audit fee the submitter prepaid (held in the escrow until settlement; charged once
+    /// the audit has been drawn).
+    pub audit_fee: u64,
+    /// Until the draw, the slot whose hash (or the first later one on chain) draws the audit:
+    /// the worker's commit slot plus [`AUDIT_DELAY_SLOTS`] (0 until the worker commits).
+    /// After the draw, the slot whose hash decided (0 when the audit was forced).
+    pub audit_slot: u64,
     /// Room for fields added by later versions.
-    pub reserved: [u8; 64],
+    pub reserved: [u8; 44],
 }
 
 impl Job {
-    /// Tokens a job escrows: its replicas' rewards plus the dispute reserve.
-    pub fn full_escrow(replicas: u8, escalation_replicas: u8, reward: u64) -> Result<u64> {
-        (u64::from(replicas) + u64::from(escalation_replicas))
+    /// Tokens a job escrows: its replicas' rewards, the audit reserve (`audit_replicas`
+    /// rewards) and audit fee of a spot-check job, and the dispute reserve.
+    pub fn full_escrow(
+        replicas: u8,
+        audit_replicas: u8,
+        escalation_replicas: u8,
+        reward: u64,
+        audit_fee: u64,
+    ) -> Result<u64> {
+        (u64::from(replicas) + u64::from(audit_replicas) + u64::from(escalation_replicas))
             .checked_mul(reward)
+            .and_then(|rewards| rewards.checked_add(audit_fee))
             .ok_or_else(|| error!(TesseraError::MathOverflow))
+    }
+
+    /// Whether the job was posted in spot-check mode.
+    pub fn is_spot_check(&self) -> bool {
+        self.audit != AuditState::None
+    }
+
+    /// Slots of the first round: the replicas, plus the auditors once an audit is drawn (the
+    /// audit extends the first round: the worker and its auditors reveal together).
+    pub fn first_round_capacity(&self) -> usize {
+        let auditors = if self.audit == AuditState::Drawn {
+            usize::from(self.audit_replicas)
+        } else {
+            0
+        };
+        usize::from(self.replicas) + auditors
     }
 
     /// Slots the current round holds at most.
@@ -73,17 +111,26 @@ impl Job {
         if self.escalated {
             self.escalation_replicas
         } else {
-            self.replicas
+            // At most 1 + audit_replicas ≤ 8 (Params::validate).
+            u8::try_from(self.first_round_capacity()).unwrap_or(u8::MAX)
         }
     }
 
     /// Index of the first slot of the current round.
     pub fn round_start_index(&self) -> usize {
         if self.escalated {
-            usize::from(self.replicas)
+            self.first_round_capacity()
         } else {
             0
         }
+    }
+
+    /// Whether a committed slot of the current round may reveal now: every slot of the round
+    /// has committed or its commit phase is over, and a spot-check job's audit has been drawn
+    /// (a worker's root stays hidden until its auditors have committed).
+    pub fn reveal_open(&self, now: i64) -> bool {
+        self.audit != AuditState::Pending
+            && (self.round_all(SlotState::Committed) || now >= self.commit_deadline)
     }
 
     /// The current round's slots.
@@ -111,19 +158,25 @@ impl Job {
     }
 
     pub fn invariant(&self) -> Result<()> {
-        let capacity = usize::from(self.replicas) + usize::from(self.escalation_replicas);
+        let capacity = self.first_round_capacity() + usize::from(self.escalation_replicas);
         require!(
             self.slots.len() <= capacity && capacity <= MAX_SLOTS,
             TesseraError::InvariantViolated
         );
         require!(
-            self.escalated || self.slots.len() <= usize::from(self.replicas),
+            self.escalated || self.slots.len() <= self.first_round_capacity(),
+            TesseraError::InvariantViolated
+        );
+        require!(
+            self.is_spot_check() || (self.audit_replicas == 0 && self.audit_fee == 0),
             TesseraError::InvariantViolated
         );
         let full = Self::full_escrow(
             self.replicas,
+            self.audit_replicas,
             self.escalation_replicas,
             self.reward_per_replica,
+            self.audit_fee,
         )?;
         require!(self.escrow <= full, TesseraError::InvariantViolated);
         require!(
@@ -191,6 +244,20 @@ pub struct Requirements {
     pub min_vram_mib: u32,
     /// Regions allowed (bit `r` = region code `r`); `u32::MAX` = anywhere.
     pub region_mask: u32,
+}
+
+/// The audit of a spot-check job.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub enum AuditState {
+    /// Not a spot-check job (full redundancy).
+    None,
+    /// Spot-check job whose audit is not drawn yet (its worker has not committed, or nobody
+    /// has called `draw_audit` since).
+    Pending,
+    /// The draw decided against an audit: the worker's result stands alone.
+    Skipped,
+    /// The draw decided for an audit: `audit_replicas` auditors join the first round.
+    Drawn,
 }
 
 /// Where a job is in its life. Terminal states carry their reason.

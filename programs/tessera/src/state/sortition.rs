@@ -29,6 +29,73 @@ pub fn latest_slot_hash(slot_hashes: &AccountInfo) -> Result<[u8; 32]> {
     Ok(out)
 }
 
+/// The hash of the oldest slot at or after `target` that is final now (strictly before
+/// `current_slot`), from the SlotHashes sysvar (entries newest first, so a binary search):
+/// `Ok(Some((slot, hash)))`; `Ok(None)` when `target` has aged out of the sysvar (its oldest
+/// entry is later and the sysvar is full); `AuditNotReady` when no such slot is on chain yet.
+pub fn slot_hash_at_or_after(
+    slot_hashes: &AccountInfo,
+    target: u64,
+    current_slot: u64,
+) -> Result<Option<(u64, [u8; 32])>> {
+    require_keys_eq!(
+        *slot_hashes.key,
+        SLOT_HASHES_ID,
+        TesseraError::WrongSlotHashes
+    );
+    let data = slot_hashes.try_borrow_data()?;
+    let read_u64 = |at: usize| {
+        data.get(at..at + 8)
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map(u64::from_le_bytes)
+    };
+    let len = read_u64(0).ok_or_else(|| error!(TesseraError::WrongSlotHashes))?;
+    let entries = usize::try_from(len.min(SLOT_HASHES_MAX_ENTRIES)).unwrap_or(0);
+    let slot_at =
+        |i: usize| read_u64(8 + 40 * i).ok_or_else(|| error!(TesseraError::WrongSlotHashes));
+    // Entries are sorted by slot, descending: count those with slot >= target.
+    let (mut lo, mut hi) = (0usize, entries);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if slot_at(mid)? >= target {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    if lo == 0 {
+        return err!(TesseraError::AuditNotReady);
+    }
+    let index = lo - 1;
+    let slot = slot_at(index)?;
+    if slot >= current_slot {
+        return err!(TesseraError::AuditNotReady);
+    }
+    if index + 1 == entries && entries as u64 == SLOT_HASHES_MAX_ENTRIES && slot > target {
+        return Ok(None);
+    }
+    let hash = data
+        .get(8 + 40 * index + 8..8 + 40 * index + 40)
+        .ok_or_else(|| error!(TesseraError::WrongSlotHashes))?;
+    let mut out = [0u8; 32];
+    out.copy_from_slice(hash);
+    Ok(Some((slot, out)))
+}
+
+/// Whether a spot-check job is audited: the first 8 bytes (LE) of
+/// `sha256(domain ‖ job seed ‖ slot hash)`, read as a fraction of 2^64, below `audit_bps`.
+pub fn audit_drawn(job_seed: &[u8; 32], slot_hash: &[u8; 32], audit_bps: u16) -> bool {
+    let hash = hashv(&[AUDIT_DRAW_DOMAIN, job_seed, slot_hash]).to_bytes();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&hash[..8]);
+    u128::from(u64::from_le_bytes(first)) * u128::from(MAX_BPS) < u128::from(audit_bps) << 64
+}
+
+/// Seed of a spot-check job's audit round.
+pub fn audit_seed(job_seed: &[u8; 32], slot_hash: &[u8; 32]) -> [u8; 32] {
+    hashv(&[AUDIT_SEED_DOMAIN, job_seed, slot_hash]).to_bytes()
+}
+
 /// Seed of a job's first round: the job's address and the latest slot hash when it was posted.
 pub fn job_seed(job: &Pubkey, slot_hash: &[u8; 32]) -> [u8; 32] {
     hashv(&[JOB_SEED_DOMAIN, job.as_ref(), slot_hash]).to_bytes()
