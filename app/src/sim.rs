@@ -7,8 +7,9 @@
 //! job), throughput and transactions per job, checks token conservation, and writes a
 //! Markdown report with PNG plots.
 //!
-//! Mode: full redundancy (R replicas, escalation on disagreement), the only verification mode
-//! the program has today.
+//! Modes: full redundancy (R replicas, escalation on disagreement) and spot checks (one
+//! replica, audited with probability `audit_bps` by `audit_replicas` auditors, escalation on
+//! disagreement). Each scenario runs in each mode asked for.
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -28,8 +29,9 @@ use tessera_kernels::{Backend, Job as KernelJob};
 use tessera_sdk::chain::{decode, list};
 use tessera_sdk::in_process::InProcessChain;
 use tessera_sdk::instructions as ix;
+use tessera_sdk::tessera::constants::SPOT_CHECK_MARGIN_BPS;
 use tessera_sdk::tessera::state::{
-    HardwareKind, HardwareProfile, Job, JobEndReason, JobStatus, Node, Params,
+    AuditState, HardwareKind, HardwareProfile, Job, JobEndReason, JobStatus, Node, Params,
 };
 use tessera_worker::behaviour::Behaviour;
 use tessera_worker::metrics::Metrics;
@@ -62,9 +64,19 @@ pub struct SimConfig {
     /// Jobs posted per wave (the earnings plots have a point per wave).
     #[arg(long, default_value_t = 20)]
     pub wave: usize,
-    /// Replicas per job.
+    /// Verification modes to run every scenario in: `full` (R replicas) and `spot` (one
+    /// replica, spot-checked).
+    #[arg(long, value_delimiter = ',', default_value = "full,spot")]
+    pub modes: Vec<SimMode>,
+    /// Replicas per job in full-redundancy mode.
     #[arg(long, default_value_t = 3)]
     pub replicas: u8,
+    /// Spot-check mode: audit probability in basis points (the network parameter).
+    #[arg(long, default_value_t = 1_000)]
+    pub audit_bps: u16,
+    /// Spot-check mode: auditors drawn when a job is audited (the network parameter).
+    #[arg(long, default_value_t = 2)]
+    pub audit_replicas: u8,
     /// Escalation replicas drawn when a job's replicas disagree (the network parameter).
     #[arg(long, default_value_t = 2)]
     pub escalation_replicas: u8,
@@ -80,8 +92,39 @@ pub struct SimConfig {
     pub out: PathBuf,
 }
 
+/// A verification mode of the simulation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize)]
+pub enum SimMode {
+    /// Every job computed by R replicas.
+    Full,
+    /// Every job computed by one replica and audited with probability p.
+    Spot,
+}
+
+impl SimMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            SimMode::Full => "full",
+            SimMode::Spot => "spot",
+        }
+    }
+}
+
 impl SimConfig {
     pub fn validate(&self) -> anyhow::Result<()> {
+        if self.modes.is_empty() {
+            bail!("--modes is empty: give full, spot or both");
+        }
+        if self.modes.contains(&SimMode::Spot) {
+            let slots =
+                1 + usize::from(self.audit_replicas) + usize::from(self.escalation_replicas);
+            if self.audit_bps == 0 || self.audit_bps > 10_000 || self.audit_replicas == 0 {
+                bail!("spot mode needs --audit-bps in 1..=10000 and --audit-replicas ≥ 1");
+            }
+            if slots > 8 || slots > self.nodes {
+                bail!("1 + audit replicas + escalation replicas must be at most 8 and at most --nodes");
+            }
+        }
         if self.nodes < 4 {
             bail!("--nodes must be at least 4 (got {})", self.nodes);
         }
@@ -181,6 +224,33 @@ pub fn wrong_acceptance_bound(f: f64, replicas: u8, escalation: u8) -> f64 {
     p.min(1.0)
 }
 
+/// Upper bound on the probability that a spot-check job accepts a wrong root when a share `f`
+/// of the sortition weight is adversarial: the worker is adversarial with probability `f`; it
+/// goes unaudited with probability `1 − p`; audited, it still wins if every auditor sides with
+/// it (`f^A`), or, after the escalation, if the adversaries hold a strict majority of all
+/// `1 + A + E` reveals (counting every adversarial slot as revealing the worker's root, and
+/// every round as escalated: an upper bound); without escalation, a strict majority of the
+/// first round's reveals.
+pub fn spot_check_bound(f: f64, p: f64, audit: u8, escalation: u8) -> f64 {
+    let (a, e) = (u32::from(audit), u32::from(escalation));
+    let mut audited_wins = 0.0;
+    for k in 0..=a {
+        let pk = binomial_pmf(a, k, f);
+        if k == a {
+            audited_wins += pk;
+        } else if e == 0 {
+            if 2 * (1 + k) > 1 + a {
+                audited_wins += pk;
+            }
+        } else {
+            let need = ((1 + a + e) / 2 + 1).saturating_sub(1 + k);
+            let escalation_win: f64 = (need..=e).map(|j| binomial_pmf(e, j, f)).sum();
+            audited_wins += pk * escalation_win;
+        }
+    }
+    (f * ((1.0 - p) + p * audited_wins)).min(1.0)
+}
+
 /// Wilson score interval (95 %) of `successes` in `n` trials.
 pub fn wilson(successes: usize, n: usize) -> (f64, f64) {
     if n == 0 {
@@ -216,6 +286,9 @@ struct SimJob {
 #[derive(Clone, Debug, Serialize)]
 pub struct ScenarioReport {
     pub name: String,
+    pub mode: SimMode,
+    /// Spot mode: jobs whose audit was drawn.
+    pub audited: usize,
     pub adversarial_share: f64,
     /// The colluding group's share of the stake at the start.
     pub colluder_share: f64,
@@ -230,7 +303,8 @@ pub struct ScenarioReport {
     pub escalated: usize,
     pub wrong_rate: f64,
     pub wrong_ci95: (f64, f64),
-    /// `wrong_acceptance_bound` at the colluders' initial share.
+    /// The mode's bound at the initial share: `wrong_acceptance_bound` at the colluders'
+    /// share (full), `spot_check_bound` at the adversaries' share (spot).
     pub theory_initial: f64,
     /// Mean over jobs of the same formula at the colluders' sortition-weight share when each
     /// job's wave was posted (slashing and reputation shrink the colluders' weight as the run
@@ -274,19 +348,37 @@ impl ScenarioReport {
 #[derive(Clone, Debug, Serialize)]
 pub struct SimReport {
     pub seed: u64,
-    pub mode: &'static str,
+    pub modes: Vec<SimMode>,
     pub replicas: u8,
     pub escalation_replicas: u8,
+    pub audit_bps: u16,
+    pub audit_replicas: u8,
     pub program: &'static str,
     pub scenarios: Vec<ScenarioReport>,
     pub passed: bool,
 }
 
-fn sim_params(escalation_replicas: u8, sortition_weight: u64) -> Params {
+fn sim_params(cfg: &SimConfig, sortition_weight: u64) -> Params {
+    let base = crate::localnet::default_params();
+    // The largest reward the deterrence rule allows at this audit probability.
+    let (p, slash, stake) = (
+        u128::from(cfg.audit_bps),
+        u128::from(base.slash_bps),
+        u128::from(base.min_stake),
+    );
+    let max_audited_reward = if cfg.audit_bps >= 10_000 {
+        base.max_audited_reward
+    } else {
+        u64::try_from(p * slash * stake / (u128::from(SPOT_CHECK_MARGIN_BPS) * (10_000 - p)))
+            .unwrap_or(u64::MAX)
+    };
     Params {
-        escalation_replicas,
+        escalation_replicas: cfg.escalation_replicas,
         sortition_weight: sortition_weight.max(1),
-        ..crate::localnet::default_params()
+        audit_bps: cfg.audit_bps,
+        audit_replicas: cfg.audit_replicas,
+        max_audited_reward: max_audited_reward.max(1),
+        ..base
     }
 }
 
@@ -359,8 +451,13 @@ fn kernel_job(rng: &mut Rng) -> KernelJob {
     }
 }
 
-/// The colluders' share of the sortition weight of nodes able to claim.
-fn colluder_weight_share(bank: &Bank, operators: &[SimOperator], min_stake: u64) -> f64 {
+/// The share of the sortition weight of nodes able to claim held by nodes that `counts`.
+fn weight_share(
+    bank: &Bank,
+    operators: &[SimOperator],
+    min_stake: u64,
+    counts: impl Fn(Behaviour) -> bool,
+) -> f64 {
     let (mut colluders, mut total) = (0u128, 0u128);
     for op in operators {
         let Some(node) = bank
@@ -374,7 +471,7 @@ fn colluder_weight_share(bank: &Bank, operators: &[SimOperator], min_stake: u64)
             continue;
         }
         total += u128::from(node.weight());
-        if op.behaviour == Behaviour::Colluder {
+        if counts(op.behaviour) {
             colluders += u128::from(node.weight());
         }
     }
@@ -398,6 +495,7 @@ fn read_node(bank: &Bank, address: &Pubkey) -> anyhow::Result<Node> {
 /// Runs one scenario in a fresh bank.
 async fn scenario(
     cfg: &SimConfig,
+    mode: SimMode,
     name: &str,
     share: f64,
     strategies: &[Behaviour],
@@ -407,7 +505,7 @@ async fn scenario(
     let base_stake = 4 * crate::localnet::default_params().min_stake;
     let people = population(&mut rng, cfg.nodes, share, strategies, base_stake);
     let total_stake: u64 = people.iter().map(|(_, s)| s).sum();
-    let params = sim_params(cfg.escalation_replicas, total_stake);
+    let params = sim_params(cfg, total_stake);
     if let Some((behaviour, stake)) = people.iter().find(|(_, s)| *s < params.min_stake) {
         bail!(
             "{name}: a {} node would stake {stake}, below the minimum {}: raise the share or \
@@ -452,8 +550,31 @@ async fn scenario(
             metrics,
         });
     }
-    let colluder_share = colluder_weight_share(&bank, &operators, params.min_stake);
-    let reward = 1_000_000u64;
+    let is_colluder = |b: Behaviour| b == Behaviour::Colluder;
+    let is_adversary = |b: Behaviour| b != Behaviour::Honest;
+    let colluder_share = weight_share(&bank, &operators, params.min_stake, is_colluder);
+    // The mode's bound at a weight share: colluders against full redundancy (independent
+    // wrong roots never agree), every adversary against a spot check (any wrong root wins
+    // when unaudited).
+    let p = f64::from(params.audit_bps) / 10_000.0;
+    let theory = |bank: &Bank, operators: &[SimOperator]| match mode {
+        SimMode::Full => wrong_acceptance_bound(
+            weight_share(bank, operators, params.min_stake, is_colluder),
+            cfg.replicas,
+            cfg.escalation_replicas,
+        ),
+        SimMode::Spot => spot_check_bound(
+            weight_share(bank, operators, params.min_stake, is_adversary),
+            p,
+            cfg.audit_replicas,
+            cfg.escalation_replicas,
+        ),
+    };
+    let theory_initial = theory(&bank, &operators);
+    let (replicas, reward) = match mode {
+        SimMode::Full => (cfg.replicas, 1_000_000u64),
+        SimMode::Spot => (1, params.max_audited_reward.min(1_000_000)),
+    };
     let (submitter, submitter_token) = bank.actor_with(
         rng.keypair(),
         rng.keypair(),
@@ -483,11 +604,7 @@ async fn scenario(
     let mut agent_seconds = 0f64;
     while outcomes.len() < cfg.jobs {
         // Post a wave.
-        let bound_now = wrong_acceptance_bound(
-            colluder_weight_share(&bank, &operators, params.min_stake),
-            cfg.replicas,
-            cfg.escalation_replicas,
-        );
+        let bound_now = theory(&bank, &operators);
         let wave = cfg.wave.min(cfg.jobs - outcomes.len());
         for _ in 0..wave {
             nonce += 1;
@@ -500,10 +617,10 @@ async fn scenario(
                 job: &job,
                 input: &input,
                 path: &path,
-                replicas: cfg.replicas,
+                replicas,
                 reward,
                 deadline: now + params.min_job_duration_secs(),
-                spot_check: false,
+                spot_check: mode == SimMode::Spot,
             };
             let (address, expected_root) =
                 bank.post_kernel_job(&submitter, &submitter_token, post, &cpu)?;
@@ -535,10 +652,24 @@ async fn scenario(
                 .map(|j| {
                     j.slots.iter().map(|s| s.state as usize + 1).sum::<usize>()
                         + usize::from(!j.is_open())
+                        + usize::from(j.audit != AuditState::Pending)
                 })
                 .sum();
             if open == 0 {
                 break;
+            }
+            // The submitter settles its own jobs whose round is over and that no slot holder
+            // settled (a spot-check job whose only worker vanished, or withheld its reveal):
+            // settlement is permissionless, and the refund is the submitter's.
+            let now = bank.chain.get_clock().unix_timestamp;
+            for (p, job) in posted.iter().zip(&jobs) {
+                if let Some(job) = job.as_ref().filter(|j| j.is_open()) {
+                    if now >= job.reveal_deadline {
+                        let nodes = ix::slot_nodes(job);
+                        let settle = ix::settle(&p.address, &nodes);
+                        let _ = bank.chain.process(&[settle], &submitter, &[]);
+                    }
+                }
             }
             if last == Some(progress) {
                 bank.chain.advance_time(120);
@@ -598,6 +729,8 @@ async fn scenario(
 
     let mut report = ScenarioReport {
         name: name.into(),
+        mode,
+        audited: 0,
         adversarial_share: share,
         colluder_share,
         strategies: strategies.iter().map(|b| b.name().to_string()).collect(),
@@ -611,11 +744,7 @@ async fn scenario(
         escalated: 0,
         wrong_rate: 0.0,
         wrong_ci95: (0.0, 1.0),
-        theory_initial: wrong_acceptance_bound(
-            colluder_share,
-            cfg.replicas,
-            cfg.escalation_replicas,
-        ),
+        theory_initial,
         theory_at_post: 0.0,
         honest_slashed_nodes: 0,
         honest_slashed_by_collusion: 0,
@@ -638,6 +767,7 @@ async fn scenario(
     };
     for (job, expected, bound) in &outcomes {
         report.escalated += usize::from(job.escalated);
+        report.audited += usize::from(job.audit == AuditState::Drawn);
         report.theory_at_post += bound / outcomes.len() as f64;
         match job.status {
             JobStatus::Ended {
@@ -720,46 +850,42 @@ pub async fn run(cfg: &SimConfig) -> anyhow::Result<SimReport> {
     std::fs::create_dir_all(&cfg.out)
         .with_context(|| format!("cannot create {}", cfg.out.display()))?;
     let mut scenarios = Vec::new();
+    // One population per scenario, the same in every mode (same seed).
     let mut seed_rng = Rng::new(cfg.seed);
+    let mut plan: Vec<(String, f64, Vec<Behaviour>, u64)> = Vec::new();
     for &share in &cfg.shares {
         let name = format!("collusion-{:02}", (share * 100.0).round() as u32);
-        println!(
-            "sim: {name}: {} jobs, colluders hold {:.0}% of the stake",
-            cfg.jobs,
-            share * 100.0
-        );
-        let report = scenario(
-            cfg,
-            &name,
-            share,
-            &[Behaviour::Colluder],
-            seed_rng.next_u64(),
-        )
-        .await?;
-        print_scenario(&report);
-        scenarios.push(report);
+        plan.push((name, share, vec![Behaviour::Colluder], seed_rng.next_u64()));
     }
     if cfg.mixed_share > 0.0 {
         let name = format!("mixed-{:02}", (cfg.mixed_share * 100.0).round() as u32);
-        println!(
-            "sim: {name}: {} jobs, adversaries ({}) hold {:.0}% of the stake",
-            cfg.jobs,
-            cfg.mix
-                .iter()
-                .map(|b| b.name())
-                .collect::<Vec<_>>()
-                .join(", "),
-            cfg.mixed_share * 100.0
-        );
-        let report = scenario(cfg, &name, cfg.mixed_share, &cfg.mix, seed_rng.next_u64()).await?;
-        print_scenario(&report);
-        scenarios.push(report);
+        plan.push((name, cfg.mixed_share, cfg.mix.clone(), seed_rng.next_u64()));
+    }
+    for &mode in &cfg.modes {
+        for (name, share, strategies, seed) in &plan {
+            let name = format!("{}-{name}", mode.name());
+            println!(
+                "sim: {name}: {} jobs, adversaries ({}) hold {:.0}% of the stake",
+                cfg.jobs,
+                strategies
+                    .iter()
+                    .map(|b| b.name())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                share * 100.0
+            );
+            let report = scenario(cfg, mode, &name, *share, strategies, *seed).await?;
+            print_scenario(&report);
+            scenarios.push(report);
+        }
     }
     let passed = scenarios.iter().all(|s| s.problems.is_empty());
     let report = SimReport {
         seed: cfg.seed,
-        mode: "full redundancy",
+        modes: cfg.modes.clone(),
         replicas: cfg.replicas,
+        audit_bps: cfg.audit_bps,
+        audit_replicas: cfg.audit_replicas,
         escalation_replicas: cfg.escalation_replicas,
         program: if std::env::var("TESSERA_PROGRAM_MODE").as_deref() == Ok("sbf") {
             "sbf"
@@ -775,8 +901,8 @@ pub async fn run(cfg: &SimConfig) -> anyhow::Result<SimReport> {
 
 fn print_scenario(s: &ScenarioReport) {
     println!(
-        "  jobs {}  accepted true {}  accepted WRONG {}  no quorum {}  no result {}  escalated {}",
-        s.jobs, s.accepted_true, s.accepted_wrong, s.no_quorum, s.no_result, s.escalated
+        "  jobs {}  accepted true {}  accepted WRONG {}  no quorum {}  no result {}  audited {}  escalated {}",
+        s.jobs, s.accepted_true, s.accepted_wrong, s.no_quorum, s.no_result, s.audited, s.escalated
     );
     println!(
         "  wrong per job {:.4} (95% CI {:.4}–{:.4})  theory {:.4} at the initial share, {:.4} at the share when posted",
@@ -812,20 +938,40 @@ fn write_outputs(cfg: &SimConfig, report: &SimReport) -> anyhow::Result<()> {
     )?;
     let font = plot::load_font();
     let mut plots = Vec::new();
-    let collusion: Vec<&ScenarioReport> = report
-        .scenarios
-        .iter()
-        .filter(|s| s.strategies == ["colluder"])
-        .collect();
-    if !collusion.is_empty() {
-        let path = cfg.out.join("wrong-acceptance.png");
-        plot::wrong_acceptance(
-            &path,
-            &collusion,
-            report.replicas,
-            report.escalation_replicas,
-            font,
-        )?;
+    for mode in &report.modes {
+        let collusion: Vec<&ScenarioReport> = report
+            .scenarios
+            .iter()
+            .filter(|s| s.mode == *mode && s.strategies == ["colluder"])
+            .collect();
+        if collusion.is_empty() {
+            continue;
+        }
+        let path = cfg
+            .out
+            .join(format!("wrong-acceptance-{}.png", mode.name()));
+        let p = f64::from(report.audit_bps) / 10_000.0;
+        let (caption, theory): (String, Box<dyn Fn(f64) -> f64>) = match mode {
+            SimMode::Full => (
+                format!(
+                    "Full redundancy: wrong results accepted per job (R = {}, E = {})",
+                    report.replicas, report.escalation_replicas
+                ),
+                Box::new(|f| {
+                    wrong_acceptance_bound(f, report.replicas, report.escalation_replicas)
+                }),
+            ),
+            SimMode::Spot => (
+                format!(
+                    "Spot checks: wrong results accepted per job (p = {p}, A = {}, E = {})",
+                    report.audit_replicas, report.escalation_replicas
+                ),
+                Box::new(move |f| {
+                    spot_check_bound(f, p, report.audit_replicas, report.escalation_replicas)
+                }),
+            ),
+        };
+        plot::wrong_acceptance(&path, &collusion, &caption, &*theory, font)?;
         plots.push((
             "Wrong results accepted per job against the colluders' stake share",
             path,
@@ -841,11 +987,20 @@ fn write_outputs(cfg: &SimConfig, report: &SimReport) -> anyhow::Result<()> {
     let _ = writeln!(md, "# Tessera adversarial simulation\n");
     let _ = writeln!(
         md,
-        "Mode: {}, R = {} replicas, {} escalation replicas; program {}; seed {}; adversaries {}. \
-         Every operator is a real worker agent on the real program in an in-process bank \
-         (simulated time); kernels run for real on small matmul_f32 and mlp_infer inputs.\n",
-        report.mode,
+        "Modes: {}. Full redundancy: R = {} replicas; spot checks: one replica, audited with \
+         p = {:.2} by A = {} auditors; E = {} escalation replicas on any disagreement; program {}; \
+         seed {}; adversaries {}. Every operator is a real worker agent on the real program in an \
+         in-process bank (simulated time); kernels run for real on small matmul_f32 and \
+         mlp_infer inputs.\n",
+        report
+            .modes
+            .iter()
+            .map(|m| m.name())
+            .collect::<Vec<_>>()
+            .join(", "),
         report.replicas,
+        f64::from(report.audit_bps) / 10_000.0,
+        report.audit_replicas,
         report.escalation_replicas,
         report.program,
         report.seed,
@@ -857,16 +1012,16 @@ fn write_outputs(cfg: &SimConfig, report: &SimReport) -> anyhow::Result<()> {
     );
     let _ = writeln!(
         md,
-        "| scenario | adversarial stake | colluders' stake | jobs | wrong accepted | rate (95% CI) | bound at the initial share | theory at the share when posted | escalated | no quorum | honest slashed (bug) | honest outvoted by collusion | kernel runs / job | tx / job | jobs / min |"
+        "| scenario | adversarial stake | colluders' stake | jobs | wrong accepted | rate (95% CI) | bound at the initial share | theory at the share when posted | audited | escalated | no quorum | honest slashed (bug) | honest outvoted by collusion | kernel runs / job | tx / job | jobs / min |"
     );
     let _ = writeln!(
         md,
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     );
     for s in &report.scenarios {
         let _ = writeln!(
             md,
-            "| {} | {:.0}% ({}) | {:.1}% | {} | {} | {:.4} ({:.4}–{:.4}) | {:.4} | {:.4} | {} | {} | {} | {} | {:.2} | {:.1} | {:.0} |",
+            "| {} | {:.0}% ({}) | {:.1}% | {} | {} | {:.4} ({:.4}–{:.4}) | {:.4} | {:.4} | {} | {} | {} | {} | {} | {:.2} | {:.1} | {:.0} |",
             s.name,
             s.adversarial_share * 100.0,
             s.strategies.join(", "),
@@ -878,6 +1033,7 @@ fn write_outputs(cfg: &SimConfig, report: &SimReport) -> anyhow::Result<()> {
             s.wrong_ci95.1,
             s.theory_initial,
             s.theory_at_post,
+            s.audited,
             s.escalated,
             s.no_quorum,
             s.honest_slashed_nodes,
@@ -1027,22 +1183,19 @@ mod plot {
     pub fn wrong_acceptance(
         path: &Path,
         scenarios: &[&ScenarioReport],
-        replicas: u8,
-        escalation: u8,
+        caption: &str,
+        theory: &dyn Fn(f64) -> f64,
         font: Option<&'static str>,
     ) -> anyhow::Result<()> {
         let x_max = 0.5f64;
         let y_max = scenarios
             .iter()
             .map(|s| s.wrong_ci95.1.max(s.theory_initial))
-            .fold(
-                wrong_acceptance_bound(x_max, replicas, escalation),
-                f64::max,
-            )
+            .fold(theory(x_max), f64::max)
             .max(0.01)
             * 1.1;
         let frame = Frame {
-            caption: format!("Wrong results accepted per job (R = {replicas}, E = {escalation})"),
+            caption: caption.to_string(),
             x: 0.0..x_max,
             y: 0.0..y_max,
             x_desc: "colluding group's share of the stake",
@@ -1051,7 +1204,7 @@ mod plot {
         render(path, frame, font, |chart| {
             let curve = (0..=100).map(|i| {
                 let f = x_max * f64::from(i) / 100.0;
-                (f, wrong_acceptance_bound(f, replicas, escalation))
+                (f, theory(f))
             });
             chart
                 .draw_series(LineSeries::new(curve, BLUE.stroke_width(2)))

@@ -258,7 +258,7 @@ impl<C: Chain + 'static> Agent<C> {
                     continue;
                 }
             }
-            match self.choose(&address, &job, &node, params, now) {
+            match self.choose(&job, &node, params, now) {
                 Ok(profit) => candidates.push((profit, address, job)),
                 Err(why) => tracing::debug!(job = %address, why, "not taking the job"),
             }
@@ -302,7 +302,6 @@ impl<C: Chain + 'static> Agent<C> {
     /// our ticket wins; otherwise why not.
     pub fn choose(
         &self,
-        address: &Pubkey,
         job: &Job,
         node: &Node,
         params: &Params,
@@ -355,7 +354,7 @@ impl<C: Chain + 'static> Agent<C> {
             return Err("input larger than this worker's limit");
         }
         let priority_ends = job.round_started_at + i64::from(params.priority_window_secs);
-        if now < priority_ends && !holds_priority(job, address, node, params) {
+        if now < priority_ends && !holds_priority(job, &self.node, node, params) {
             return Err("no priority ticket; waiting for the priority window to end");
         }
         Ok(u64::try_from(profit).unwrap_or(u64::MAX))
