@@ -488,22 +488,9 @@ async fn submit<C: Chain>(signer: SignerFn<'_>, chain: &C, args: SubmitArgs) -> 
             .map_or(0, |d| d.as_millis() as u64)
     });
     let token = pubkey("token account", &args.token_account)?;
+    // The program refuses a spot-check job the network does not allow (disabled, more than
+    // one replica, a reward above `max_audited_reward`) with its own message.
     let p = &network.params;
-    if args.spot_check {
-        if p.audit_replicas == 0 {
-            bail!("spot checks are disabled on this network (audit_replicas = 0)");
-        }
-        if args.replicas != 1 {
-            bail!("a spot-check job has one replica: pass --replicas 1");
-        }
-        if args.reward > p.max_audited_reward {
-            bail!(
-                "--reward {} exceeds the network's max audited reward {} for spot-check jobs",
-                args.reward,
-                p.max_audited_reward
-            );
-        }
-    }
     let (audit_replicas, audit_fee) = if args.spot_check {
         (p.audit_replicas, p.audit_fee(args.reward)?)
     } else {

@@ -108,9 +108,32 @@ impl SimMode {
             SimMode::Spot => "spot",
         }
     }
+
+    /// Whose weight share the mode's bound takes: colluders against full redundancy
+    /// (independent wrong roots never agree), every adversary against a spot check (any wrong
+    /// root wins when unaudited).
+    fn bound_counts(self, behaviour: Behaviour) -> bool {
+        match self {
+            SimMode::Full => behaviour == Behaviour::Colluder,
+            SimMode::Spot => behaviour != Behaviour::Honest,
+        }
+    }
 }
 
 impl SimConfig {
+    /// The mode's wrong-acceptance bound at weight share `f`, with this run's parameters.
+    pub fn bound(&self, mode: SimMode, f: f64) -> f64 {
+        match mode {
+            SimMode::Full => wrong_acceptance_bound(f, self.replicas, self.escalation_replicas),
+            SimMode::Spot => spot_check_bound(
+                f,
+                f64::from(self.audit_bps) / 10_000.0,
+                self.audit_replicas,
+                self.escalation_replicas,
+            ),
+        }
+    }
+
     pub fn validate(&self) -> anyhow::Result<()> {
         if self.modes.is_empty() {
             bail!("--modes is empty: give full, spot or both");
@@ -550,25 +573,12 @@ async fn scenario(
             metrics,
         });
     }
-    let is_colluder = |b: Behaviour| b == Behaviour::Colluder;
-    let is_adversary = |b: Behaviour| b != Behaviour::Honest;
-    let colluder_share = weight_share(&bank, &operators, params.min_stake, is_colluder);
-    // The mode's bound at a weight share: colluders against full redundancy (independent
-    // wrong roots never agree), every adversary against a spot check (any wrong root wins
-    // when unaudited).
-    let p = f64::from(params.audit_bps) / 10_000.0;
-    let theory = |bank: &Bank, operators: &[SimOperator]| match mode {
-        SimMode::Full => wrong_acceptance_bound(
-            weight_share(bank, operators, params.min_stake, is_colluder),
-            cfg.replicas,
-            cfg.escalation_replicas,
-        ),
-        SimMode::Spot => spot_check_bound(
-            weight_share(bank, operators, params.min_stake, is_adversary),
-            p,
-            cfg.audit_replicas,
-            cfg.escalation_replicas,
-        ),
+    let colluder_share = weight_share(&bank, &operators, params.min_stake, |b| {
+        b == Behaviour::Colluder
+    });
+    let theory = |bank: &Bank, operators: &[SimOperator]| {
+        let f = weight_share(bank, operators, params.min_stake, |b| mode.bound_counts(b));
+        cfg.bound(mode, f)
     };
     let theory_initial = theory(&bank, &operators);
     let (replicas, reward) = match mode {
@@ -950,28 +960,20 @@ fn write_outputs(cfg: &SimConfig, report: &SimReport) -> anyhow::Result<()> {
         let path = cfg
             .out
             .join(format!("wrong-acceptance-{}.png", mode.name()));
-        let p = f64::from(report.audit_bps) / 10_000.0;
-        let (caption, theory): (String, Box<dyn Fn(f64) -> f64>) = match mode {
-            SimMode::Full => (
-                format!(
-                    "Full redundancy: wrong results accepted per job (R = {}, E = {})",
-                    report.replicas, report.escalation_replicas
-                ),
-                Box::new(|f| {
-                    wrong_acceptance_bound(f, report.replicas, report.escalation_replicas)
-                }),
+        let caption = match mode {
+            SimMode::Full => format!(
+                "Full redundancy: wrong results accepted per job (R = {}, E = {})",
+                cfg.replicas, cfg.escalation_replicas
             ),
-            SimMode::Spot => (
-                format!(
-                    "Spot checks: wrong results accepted per job (p = {p}, A = {}, E = {})",
-                    report.audit_replicas, report.escalation_replicas
-                ),
-                Box::new(move |f| {
-                    spot_check_bound(f, p, report.audit_replicas, report.escalation_replicas)
-                }),
+            SimMode::Spot => format!(
+                "Spot checks: wrong results accepted per job (p = {}, A = {}, E = {})",
+                f64::from(cfg.audit_bps) / 10_000.0,
+                cfg.audit_replicas,
+                cfg.escalation_replicas
             ),
         };
-        plot::wrong_acceptance(&path, &collusion, &caption, &*theory, font)?;
+        let theory = |f| cfg.bound(*mode, f);
+        plot::wrong_acceptance(&path, &collusion, &caption, &theory, font)?;
         plots.push((
             "Wrong results accepted per job against the colluders' stake share",
             path,

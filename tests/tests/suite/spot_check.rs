@@ -86,6 +86,23 @@ impl Spot {
             .unwrap_or_else(|e| panic!("worker {worker} reveals: {e}"));
     }
 
+    /// Workers 1 and 2 claim the audit round and commit `root`.
+    fn audit(&self, job: &Pubkey, root: [u8; 32]) {
+        for auditor in [1, 2] {
+            self.claim(auditor, job);
+            self.commit(auditor, job, root);
+        }
+    }
+
+    /// Worker 0 claims and commits the truth, its audit slot ages out of SlotHashes, and the
+    /// (forced) audit is drawn.
+    fn work_and_age_out(&self, job: &Pubkey) {
+        self.claim(0, job);
+        self.commit(0, job, TRUTH);
+        self.env.age_out_slot(self.job(job).audit_slot);
+        self.env.draw_audit(job).expect("draw the audit");
+    }
+
     /// Worker 0 claims and commits `root`; the audit slot becomes final; the audit is drawn.
     /// Returns the job after the draw.
     fn work_and_draw(&self, job: &Pubkey, root: [u8; 32]) -> Job {
@@ -296,10 +313,7 @@ fn an_audited_liar_is_outvoted_escalated_and_slashed() {
     let env = &s.env;
     let job = s.post(1);
     assert_eq!(s.work_and_draw(&job, LIE).audit, AuditState::Drawn);
-    for auditor in [1, 2] {
-        s.claim(auditor, &job);
-        s.commit(auditor, &job, TRUTH);
-    }
+    s.audit(&job, TRUTH);
     s.reveal(0, &job, LIE);
     s.reveal(1, &job, TRUTH);
     s.reveal(2, &job, TRUTH);
@@ -343,10 +357,7 @@ fn withholding_the_reveal_once_audited_is_slashed_as_a_wrong_result() {
     let env = &s.env;
     let job = s.post(1);
     assert_eq!(s.work_and_draw(&job, LIE).audit, AuditState::Drawn);
-    for auditor in [1, 2] {
-        s.claim(auditor, &job);
-        s.commit(auditor, &job, TRUTH);
-    }
+    s.audit(&job, TRUTH);
     s.reveal(1, &job, TRUTH);
     s.reveal(2, &job, TRUTH);
     // The worker sees it would lose and stays silent.
@@ -371,11 +382,8 @@ fn an_aged_out_audit_slot_forces_the_audit_and_the_treasury_funds_it() {
     let env = &s.env;
     let fee = audit_fee(&env.params);
     let job = s.post(1);
-    s.claim(0, &job);
-    s.commit(0, &job, TRUTH);
-    env.age_out_slot(s.job(&job).audit_slot);
     // Whoever waits does not escape the audit.
-    env.draw_audit(&job).unwrap();
+    s.work_and_age_out(&job);
     let drawn = s.job(&job);
     assert_eq!(
         (drawn.audit, drawn.audit_slot),
@@ -385,10 +393,7 @@ fn an_aged_out_audit_slot_forces_the_audit_and_the_treasury_funds_it() {
     // The treasury holds earlier fees and penalties.
     let treasury = pda::treasury().0;
     env.mint_to(&treasury, 10 * REWARD);
-    for auditor in [1, 2] {
-        s.claim(auditor, &job);
-        s.commit(auditor, &job, TRUTH);
-    }
+    s.audit(&job, TRUTH);
     for worker in 0..3 {
         s.reveal(worker, &job, TRUTH);
     }
@@ -417,14 +422,8 @@ fn an_empty_treasury_subsidizes_only_what_it_receives() {
     let env = &s.env;
     let fee = audit_fee(&env.params);
     let job = s.post(1);
-    s.claim(0, &job);
-    s.commit(0, &job, TRUTH);
-    env.age_out_slot(s.job(&job).audit_slot);
-    env.draw_audit(&job).unwrap();
-    for auditor in [1, 2] {
-        s.claim(auditor, &job);
-        s.commit(auditor, &job, TRUTH);
-    }
+    s.work_and_age_out(&job);
+    s.audit(&job, TRUTH);
     for worker in 0..3 {
         s.reveal(worker, &job, TRUTH);
     }

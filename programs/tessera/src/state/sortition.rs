@@ -8,25 +8,55 @@ use crate::error::TesseraError;
 /// Address of the SlotHashes sysvar.
 pub const SLOT_HASHES_ID: Pubkey = pubkey!("SysvarS1otHashes111111111111111111111111111");
 
-/// The hash of the most recent slot in the SlotHashes sysvar (its first entry), read
-/// straight from the account data: bincode `Vec<(u64 slot, [u8; 32] hash)>`, newest first.
+/// The SlotHashes sysvar's data, read straight from the account: bincode
+/// `Vec<(u64 slot, [u8; 32] hash)>`, newest first. Checks the account's address.
+struct SlotHashesData<'a> {
+    data: std::cell::Ref<'a, &'a mut [u8]>,
+}
+
+impl<'a> SlotHashesData<'a> {
+    fn read(slot_hashes: &'a AccountInfo) -> Result<Self> {
+        require_keys_eq!(
+            *slot_hashes.key,
+            SLOT_HASHES_ID,
+            TesseraError::WrongSlotHashes
+        );
+        Ok(Self {
+            data: slot_hashes.try_borrow_data()?,
+        })
+    }
+
+    fn u64_at(&self, at: usize) -> Result<u64> {
+        self.data
+            .get(at..at + 8)
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map(u64::from_le_bytes)
+            .ok_or_else(|| error!(TesseraError::WrongSlotHashes))
+    }
+
+    /// Entries held (at most [`SLOT_HASHES_MAX_ENTRIES`]).
+    fn len(&self) -> Result<usize> {
+        Ok(usize::try_from(self.u64_at(0)?.min(SLOT_HASHES_MAX_ENTRIES)).unwrap_or(0))
+    }
+
+    fn slot(&self, index: usize) -> Result<u64> {
+        self.u64_at(8 + 40 * index)
+    }
+
+    fn hash(&self, index: usize) -> Result<[u8; 32]> {
+        let at = 8 + 40 * index + 8;
+        self.data
+            .get(at..at + 32)
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .ok_or_else(|| error!(TesseraError::WrongSlotHashes))
+    }
+}
+
+/// The hash of the most recent slot in the SlotHashes sysvar (its first entry).
 pub fn latest_slot_hash(slot_hashes: &AccountInfo) -> Result<[u8; 32]> {
-    require_keys_eq!(
-        *slot_hashes.key,
-        SLOT_HASHES_ID,
-        TesseraError::WrongSlotHashes
-    );
-    let data = slot_hashes.try_borrow_data()?;
-    let entries = data
-        .get(..8)
-        .and_then(|b| <[u8; 8]>::try_from(b).ok())
-        .map(u64::from_le_bytes)
-        .unwrap_or(0);
-    let hash = data.get(16..48).filter(|_| entries > 0);
-    let hash = hash.ok_or_else(|| error!(TesseraError::WrongSlotHashes))?;
-    let mut out = [0u8; 32];
-    out.copy_from_slice(hash);
-    Ok(out)
+    let sysvar = SlotHashesData::read(slot_hashes)?;
+    require!(sysvar.len()? > 0, TesseraError::WrongSlotHashes);
+    sysvar.hash(0)
 }
 
 /// The hash of the oldest slot at or after `target` that is final now (strictly before
@@ -38,57 +68,39 @@ pub fn slot_hash_at_or_after(
     target: u64,
     current_slot: u64,
 ) -> Result<Option<(u64, [u8; 32])>> {
-    require_keys_eq!(
-        *slot_hashes.key,
-        SLOT_HASHES_ID,
-        TesseraError::WrongSlotHashes
-    );
-    let data = slot_hashes.try_borrow_data()?;
-    let read_u64 = |at: usize| {
-        data.get(at..at + 8)
-            .and_then(|b| <[u8; 8]>::try_from(b).ok())
-            .map(u64::from_le_bytes)
-    };
-    let len = read_u64(0).ok_or_else(|| error!(TesseraError::WrongSlotHashes))?;
-    let entries = usize::try_from(len.min(SLOT_HASHES_MAX_ENTRIES)).unwrap_or(0);
-    let slot_at =
-        |i: usize| read_u64(8 + 40 * i).ok_or_else(|| error!(TesseraError::WrongSlotHashes));
+    let sysvar = SlotHashesData::read(slot_hashes)?;
+    let entries = sysvar.len()?;
     // Entries are sorted by slot, descending: count those with slot >= target.
     let (mut lo, mut hi) = (0usize, entries);
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
-        if slot_at(mid)? >= target {
+        if sysvar.slot(mid)? >= target {
             lo = mid + 1;
         } else {
             hi = mid;
         }
     }
-    if lo == 0 {
-        return err!(TesseraError::AuditNotReady);
-    }
-    let index = lo - 1;
-    let slot = slot_at(index)?;
-    if slot >= current_slot {
-        return err!(TesseraError::AuditNotReady);
-    }
+    let index = lo.checked_sub(1).ok_or(TesseraError::AuditNotReady)?;
+    let slot = sysvar.slot(index)?;
+    require!(slot < current_slot, TesseraError::AuditNotReady);
     if index + 1 == entries && entries as u64 == SLOT_HASHES_MAX_ENTRIES && slot > target {
         return Ok(None);
     }
-    let hash = data
-        .get(8 + 40 * index + 8..8 + 40 * index + 40)
-        .ok_or_else(|| error!(TesseraError::WrongSlotHashes))?;
-    let mut out = [0u8; 32];
-    out.copy_from_slice(hash);
-    Ok(Some((slot, out)))
+    Ok(Some((slot, sysvar.hash(index)?)))
+}
+
+/// The first 8 bytes of a hash, little-endian: a uniform draw in `0..2^64`.
+fn first_u64(hash: &[u8; 32]) -> u64 {
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&hash[..8]);
+    u64::from_le_bytes(first)
 }
 
 /// Whether a spot-check job is audited: the first 8 bytes (LE) of
 /// `sha256(domain ‖ job seed ‖ slot hash)`, read as a fraction of 2^64, below `audit_bps`.
 pub fn audit_drawn(job_seed: &[u8; 32], slot_hash: &[u8; 32], audit_bps: u16) -> bool {
-    let hash = hashv(&[AUDIT_DRAW_DOMAIN, job_seed, slot_hash]).to_bytes();
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&hash[..8]);
-    u128::from(u64::from_le_bytes(first)) * u128::from(MAX_BPS) < u128::from(audit_bps) << 64
+    let draw = first_u64(&hashv(&[AUDIT_DRAW_DOMAIN, job_seed, slot_hash]).to_bytes());
+    u128::from(draw) * u128::from(MAX_BPS) < u128::from(audit_bps) << 64
 }
 
 /// Seed of a spot-check job's audit round.
@@ -108,10 +120,7 @@ pub fn escalation_seed(job_seed: &[u8; 32], slot_hash: &[u8; 32]) -> [u8; 32] {
 
 /// A node's ticket for a round: the first 8 bytes (LE) of `sha256(domain ‖ seed ‖ node)`.
 pub fn ticket(seed: &[u8; 32], node: &Pubkey) -> u64 {
-    let hash = hashv(&[TICKET_DOMAIN, seed, node.as_ref()]).to_bytes();
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&hash[..8]);
-    u64::from_le_bytes(first)
+    first_u64(&hashv(&[TICKET_DOMAIN, seed, node.as_ref()]).to_bytes())
 }
 
 /// Sortition weight of a node: active stake × its reputation factor.
