@@ -85,3 +85,14 @@ pub fn decode_token_account(data: &[u8]) -> Result<spl_token::state::Account, Ch
 pub fn decode_mint(data: &[u8]) -> Result<spl_token::state::Mint, ChainError> {
     spl_token::state::Mint::unpack(data).map_err(|e| ChainError::Decode(format!("mint: {e}")))
 }
+
+/// Lets `delegate` move up to `amount` from `account` (owned by `owner`).
+pub fn approve(
+    account: &Pubkey,
+    delegate: &Pubkey,
+    owner: &Pubkey,
+    amount: u64,
+) -> Result<Instruction, ChainError> {
+    spl_token::instruction::approve(&spl_token::ID, account, delegate, owner, &[], amount)
+        .map_err(|e| ChainError::Build(e.to_string()))
+}

@@ -5,11 +5,12 @@ pub use tessera::constants::INPUT_UNAVAILABLE_ROOT;
 pub use tessera::state::sortition::{commitment, ticket, wins_priority};
 use tessera::state::{Job, Node, Params};
 
-/// Whether `node` (at address `node_address`) may claim `job` during its priority window.
+/// Whether `node` (at address `node_address`) may claim `job` during its priority window:
+/// its ticket wins with the weight of the node's stake that predates the round's seed.
 pub fn holds_priority(job: &Job, node_address: &Pubkey, node: &Node, params: &Params) -> bool {
     wins_priority(
         ticket(&job.seed, node_address),
-        node.weight(),
+        node.round_weight(job.round_slot),
         job.round_capacity(),
         params.sortition_weight,
     )

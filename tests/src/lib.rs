@@ -13,8 +13,8 @@ use solana_signer::Signer;
 use tessera::error::TesseraError;
 use tessera::instructions::{PostJobArgs, RegisterNodeArgs, UpdateNodeArgs};
 use tessera::state::{
-    Config, GovParams, Governance, HardwareKind, HardwareProfile, InputRef, Job, Node, Params,
-    Proposal, ProposalAction, Requirements, VoteChoice, VoteRecord, Voter,
+    AuditState, Config, GovParams, Governance, HardwareKind, HardwareProfile, InputRef, Job, Node,
+    Params, Proposal, ProposalAction, Requirements, VoteChoice, VoteRecord, Voter,
 };
 use tessera_sdk::chain::{decode, type_filter, ChainError};
 use tessera_sdk::in_process::{InProcessChain, ProgramMode, TxOutcome};
@@ -75,6 +75,8 @@ pub fn default_params() -> Params {
         audit_bps: 1_000,
         audit_replicas: 2,
         max_audited_reward: 25_000,
+        // The floor of a reward; the reputation-farming test raises it.
+        min_reward: 1,
     }
 }
 
@@ -527,6 +529,25 @@ impl TestEnv {
     /// Draws a spot-check job's audit; the authority pays the fee (anyone may crank).
     pub fn draw_audit(&self, job: &Pubkey) -> Result<TxOutcome, ChainError> {
         self.send_one(ix::draw_audit(job), &self.authority)
+    }
+
+    /// Draws `job`'s audit until it is decided: a first call whose audit slot has aged out
+    /// forces the audit and re-arms the draw on a slot a few slots on, whose hash the next
+    /// calls wait for (`AuditNotReady` until it is final).
+    /// Returns the deciding call's outcome.
+    pub fn draw_audit_until_drawn(&self, job: &Pubkey) -> TxOutcome {
+        for _ in 0..8 {
+            match self.draw_audit(job) {
+                Ok(outcome) if self.read::<Job>(job).audit != AuditState::Pending => {
+                    return outcome
+                }
+                Ok(_) => {}
+                Err(e) if e.custom_code() == Some(u32::from(TesseraError::AuditNotReady)) => {}
+                Err(e) => panic!("draw_audit: {e}"),
+            }
+            self.chain.advance_time(1);
+        }
+        panic!("the audit of {job} was not drawn within 8 tries");
     }
 
     /// Fills the SlotHashes sysvar with its 512 entries, all for slots later than `after`

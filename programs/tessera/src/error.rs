@@ -68,7 +68,7 @@ pub enum TesseraError {
     StakeLockedByAssignments,
     #[msg("node still holds stake (active or in cooldown); withdraw it first")]
     NodeHasStake,
-    #[msg("node still has open assignments")]
+    #[msg("node still holds slots of open jobs: pause it and wait for them to end")]
     NodeHasOpenAssignments,
     #[msg("node still holds earnings; withdraw them first")]
     NodeHasEarnings,
@@ -222,4 +222,16 @@ pub enum TesseraError {
     MathOverflow,
     #[msg("account invariant violated")]
     InvariantViolated,
+
+    // Added after the attacker's review (kept last so earlier codes do not move).
+    #[msg("the node, or enough of its stake, was registered or staked after this round's seed became public: it counts from the next round")]
+    StakeNotWarm,
+    #[msg("the expiry bounty cannot go to an operator penalised by this settlement")]
+    BountyToPenalised,
+    #[msg("this deposit counts in an open proposal's quorum base: it can be withdrawn once the voting periods end")]
+    DepositInQuorumBase,
+    #[msg("reward per replica is below the network's min_reward")]
+    RewardBelowMinimum,
+    #[msg("min_reward must be at least 1")]
+    MinRewardOutOfBounds,
 }

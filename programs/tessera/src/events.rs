@@ -153,13 +153,23 @@ pub struct AuditDrawn {
     pub audited: bool,
     /// The audit slot had aged out of SlotHashes: the audit was forced.
     pub forced: bool,
-    /// The slot whose hash decided (0 when forced).
+    /// The slot whose hash decided (for a forced audit, the slot whose hash seeds its
+    /// auditors).
     pub drawn_from_slot: u64,
     /// Auditors to claim (0 when skipped).
     pub auditors: u8,
     pub seed: [u8; 32],
     pub commit_deadline: i64,
     pub reveal_deadline: i64,
+}
+
+/// A spot-check job's audit slot aged out of SlotHashes before anyone drew it: the audit is
+/// forced, and its auditors' seed will come from the hash of `audit_slot` (the next
+/// `draw_audit` after that slot is final).
+#[event]
+pub struct AuditForced {
+    pub job: Pubkey,
+    pub audit_slot: u64,
 }
 
 /// A job's settlement: its outcome and every token it moved — the receipt of each slot's

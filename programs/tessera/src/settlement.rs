@@ -4,7 +4,7 @@ use anchor_lang::prelude::*;
 
 use crate::constants::*;
 use crate::error::TesseraError;
-use crate::state::{AuditState, Job, JobEndReason, NodeLedger, Params, SlotState, Verdict};
+use crate::state::{AuditState, Job, JobEndReason, JobRates, NodeLedger, SlotState, Verdict};
 
 /// What settling the current round leads to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,21 +91,85 @@ pub fn bps_of(amount: u64, bps: u16) -> u64 {
     crate::math::mul_bps(amount, u64::from(bps))
 }
 
-/// What a slot is owed or owes beyond the network parameters, which a spot-check job adjusts.
-pub fn slot_terms(job: &Job, index: usize, params: &Params) -> Params {
-    let mut terms = *params;
+/// The rates one slot of a job is settled at: the job's frozen rates, adjusted for a
+/// spot-check job. `state` is the slot's state at settlement.
+pub fn slot_terms(job: &Job, index: usize, state: SlotState) -> JobRates {
+    let mut terms = job.rates;
     if !job.is_spot_check() {
         return terms;
     }
     if job.audit != AuditState::Drawn {
         // An unaudited claim that the input was unavailable is unverified: not compensated.
         terms.unavailable_comp_bps = 0;
-    } else if index < usize::from(job.replicas) {
-        // The worker committed, then withheld its reveal once audited: slashed as a wrong
-        // result, or withholding would be a cheap way out of every audit that would catch it.
-        terms.no_show_bps = params.slash_bps;
+    }
+    if index < usize::from(job.replicas) && state == SlotState::Committed {
+        // The worker committed, then never revealed: slashed as a wrong result, whatever the
+        // audit's state. After its commit every path (not drawing the audit, withholding the
+        // reveal once audited, delaying past the deadline) must cost it at least as much as
+        // being audited with a wrong root, or the draw would be a free option.
+        terms.no_show_bps = terms.slash_bps;
     }
     terms
+}
+
+/// What the end of a job means for one slot, before it touches the node: the one definition
+/// of payouts and penalties, used by settlement and by every off-chain reader (the worker's
+/// accounting), so the two cannot drift apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SlotPayout {
+    pub verdict: Verdict,
+    /// Paid out of the escrow before the fee (reward or compensation).
+    pub gross: u64,
+    /// The protocol fee on `gross`.
+    pub fee: u64,
+    /// Share of the node's stake (active, then in cooldown) taken, in basis points.
+    pub penalty_bps: u16,
+}
+
+impl SlotPayout {
+    /// What the node is credited: `gross − fee`.
+    pub fn net(&self) -> u64 {
+        self.gross - self.fee
+    }
+}
+
+/// The payout of one slot: `revealed` is its root if it revealed, `winner` the root that won
+/// (`Accepted`, `InputUnavailable`), `rates` the slot's terms ([`slot_terms`]).
+pub fn slot_payout(
+    revealed: Option<[u8; 32]>,
+    reason: JobEndReason,
+    winner: Option<[u8; 32]>,
+    reward: u64,
+    rates: &JobRates,
+) -> SlotPayout {
+    let (verdict, gross, penalty_bps) = match (revealed, reason) {
+        (None, _) => (Verdict::NoShow, 0, rates.no_show_bps),
+        (Some(_), JobEndReason::NoQuorum) => (Verdict::Dispute, 0, 0),
+        (Some(root), _) if Some(root) == winner => {
+            let gross = if reason == JobEndReason::InputUnavailable {
+                bps_of(reward, rates.unavailable_comp_bps)
+            } else {
+                reward
+            };
+            (Verdict::Agreed, gross, 0)
+        }
+        (Some(root), _) => {
+            // Only a wrong result is a provable fault: claiming the input was unavailable
+            // while others fetched it, or computing when the majority could not, is not.
+            let penalty = if reason == JobEndReason::Accepted && root != INPUT_UNAVAILABLE_ROOT {
+                rates.slash_bps
+            } else {
+                0
+            };
+            (Verdict::Disagreed, 0, penalty)
+        }
+    };
+    SlotPayout {
+        verdict,
+        gross,
+        fee: bps_of(gross, rates.protocol_fee_bps),
+        penalty_bps,
+    }
 }
 
 /// Applies the final outcome to one slot's node (stake, earnings, reputation, assignments)
@@ -116,33 +180,18 @@ pub fn settle_slot(
     reason: JobEndReason,
     winner: Option<[u8; 32]>,
     reward: u64,
-    params: &Params,
+    rates: &JobRates,
 ) -> Result<(SlotOutcome, Verdict)> {
-    let mut out = SlotOutcome::default();
-    let verdict = match (revealed, reason) {
-        (None, _) => {
-            out.penalty = node.slash(params.no_show_bps)?;
-            Verdict::NoShow
-        }
-        (Some(_), JobEndReason::NoQuorum) => Verdict::Dispute,
-        (Some(root), _) if Some(root) == winner => {
-            out.gross = if reason == JobEndReason::InputUnavailable {
-                bps_of(reward, params.unavailable_comp_bps)
-            } else {
-                reward
-            };
-            Verdict::Agreed
-        }
-        (Some(root), _) => {
-            // Only a wrong result is a provable fault: claiming the input was unavailable
-            // while others fetched it, or computing when the majority could not, is not.
-            if reason == JobEndReason::Accepted && root != INPUT_UNAVAILABLE_ROOT {
-                out.penalty = node.slash(params.slash_bps)?;
-            }
-            Verdict::Disagreed
-        }
+    let payout = slot_payout(revealed, reason, winner, reward, rates);
+    let verdict = payout.verdict;
+    let mut out = SlotOutcome {
+        gross: payout.gross,
+        fee: payout.fee,
+        penalty: 0,
     };
-    out.fee = bps_of(out.gross, params.protocol_fee_bps);
+    if payout.penalty_bps > 0 {
+        out.penalty = node.slash(payout.penalty_bps)?;
+    }
     let net = out.gross - out.fee;
     node.earnings = node
         .earnings

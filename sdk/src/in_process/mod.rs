@@ -137,9 +137,14 @@ impl InProcessChain {
     ) -> Result<TxOutcome, ChainError> {
         let mut svm = self.svm();
         svm.expire_blockhash();
-        // Record the new blockhash as the current slot's hash, so that programs reading the
-        // SlotHashes sysvar see it change between transactions, as on a cluster.
-        let slot = svm.get_sysvar::<Clock>().slot;
+        // Each transaction lands in a slot of its own, as on a cluster where a node, its stake
+        // and a job posted after them land in successive slots (the program orders them by
+        // slot). Record the new blockhash as the slot's hash, so that programs reading the
+        // SlotHashes sysvar see it change between transactions.
+        let mut clock: Clock = svm.get_sysvar();
+        clock.slot = clock.slot.saturating_add(1);
+        svm.set_sysvar(&clock);
+        let slot = clock.slot;
         let mut slot_hashes: SlotHashes = svm.get_sysvar();
         slot_hashes.add(slot, svm.latest_blockhash());
         svm.set_sysvar(&slot_hashes);

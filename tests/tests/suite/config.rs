@@ -232,6 +232,13 @@ fn initialize_refuses_out_of_bounds_params() {
             },
             TesseraError::AuditParamsOutOfBounds,
         ),
+        (
+            Params {
+                min_reward: 0,
+                ..env.params
+            },
+            TesseraError::MinRewardOutOfBounds,
+        ),
         // Spot checks where cheating pays: audits too rare, slashing too light, or rewards
         // too large for the minimum stake at risk.
         (
@@ -289,6 +296,7 @@ fn initialize_refuses_out_of_bounds_params() {
         audit_bps: 10_000,
         audit_replicas: 7,
         max_audited_reward: u64::MAX,
+        min_reward: 1,
     };
     // The deterrence rule's own edge: 1,000 × 5,000 × 1,000,000 ≥ 20,000 × 9,000 × 27,777.
     let at_the_edge = Params {

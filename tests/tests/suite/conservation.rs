@@ -188,6 +188,11 @@ struct Model {
     proposals: Vec<ModelProposal>,
     /// Proposal deposits forfeited to the treasury.
     forfeited: u64,
+    /// The governance account's `votes_open_until`: deposits locked before the latest
+    /// proposal stay until then.
+    votes_open_until: i64,
+    /// Its value before each proposal was created (restored when the latest is cancelled).
+    prev_votes_open_until: Vec<i64>,
 }
 
 struct World {
@@ -342,9 +347,19 @@ impl World {
             }
             Op::GovWithdraw { actor, amount } => {
                 let ok = env.gov_withdraw(&self.actors[actor], amount).is_ok();
+                // While a vote is open, deposits counted in the latest proposal's quorum base
+                // stay; only what was deposited after it may leave.
+                let free = match m.proposals.len() {
+                    n if n > 0 && now < m.votes_open_until => {
+                        let deposits = &m.deposits[actor];
+                        deposits.total() - deposits.before(n as u64 - 1)
+                    }
+                    _ => u64::MAX,
+                };
                 let expect = amount > 0
                     && amount <= m.deposits[actor].total()
-                    && now >= m.deposit_locked_until[actor];
+                    && now >= m.deposit_locked_until[actor]
+                    && amount <= free;
                 if ok {
                     m.deposits[actor].remove(amount);
                 }
@@ -362,6 +377,8 @@ impl World {
                 if ok {
                     let gov = default_gov_params();
                     let voting_ends_at = now + i64::from(gov.voting_period_secs);
+                    m.prev_votes_open_until.push(m.votes_open_until);
+                    m.votes_open_until = m.votes_open_until.max(voting_ends_at);
                     let executable_at = voting_ends_at + i64::from(gov.timelock_secs);
                     m.proposals.push(ModelProposal {
                         proposer: actor,
@@ -497,7 +514,11 @@ impl World {
                     && p.status == ProposalStatus::Voting
                     && !p.voted.iter().any(|v| *v);
                 let refund = p.deposit;
+                if ok && pick + 1 == m.prev_votes_open_until.len() {
+                    m.votes_open_until = m.votes_open_until.min(m.prev_votes_open_until[pick]);
+                }
                 if ok {
+                    let p = &mut m.proposals[pick];
                     p.closed = true;
                     p.deposit = 0;
                 }

@@ -93,11 +93,11 @@ fn every_state_change_emits_its_event() {
 fn the_verification_lifecycle_emits_its_events() {
     let env = sbf_env();
     env.initialize(&env.authority, env.params).unwrap();
+    let workers: Vec<Actor> = (0..5).map(|_| env.staked_operator(10_000_000)).collect();
     let submitter = env.actor();
     env.post_job(&submitter, env.job_args(1, 3, 1_000_000))
         .unwrap();
     let job = pda::job(&submitter.key(), 1).0;
-    let workers: Vec<Actor> = (0..5).map(|_| env.staked_operator(10_000_000)).collect();
     let salt = [5u8; 32];
     let roots = [[1u8; 32], [1; 32], [2; 32], [1; 32], [1; 32]];
     let run = |range: std::ops::Range<usize>| {

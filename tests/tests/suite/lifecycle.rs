@@ -1,20 +1,31 @@
 //! Property test extending `conservation` to the verification core: random sequences of
-//! post / claim / commit / reveal / settle / expire / close / withdraw-earnings and time jumps,
-//! by five honest workers, one liar and one lazy worker. After every operation: the token
-//! supply is conserved, each vault holds exactly what the program's accounts say, a failed
-//! operation changes no balance, no job credits its nodes more than it escrowed, and no node
-//! that revealed the true result is ever slashed.
+//! post (full redundancy or spot check) / claim / commit / reveal / draw the audit / force it
+//! by letting its slot age out (the self-dealt audit) / settle / expire / close /
+//! withdraw-earnings and time jumps, by five honest workers, one liar and one lazy worker,
+//! plus the attacker's moves: a node registered, staked and claiming in one transaction after
+//! the seed is public, and draws withheld (a draw is just another operation that may never
+//! come). After every operation: the token supply is conserved, each vault holds exactly what
+//! the program's accounts say, a failed operation changes no balance, no job credits its nodes
+//! more than it escrowed, no node that revealed the true result is ever slashed, a truthful
+//! reveal of an accepted true result is paid its reward, every successful claim sits in its
+//! job's current round (so it can commit and reveal), and a fresh node never claims.
 use std::collections::{BTreeMap, HashMap};
 
 use anchor_lang::prelude::Pubkey;
 use proptest::prelude::*;
-use tessera::state::{Job, Node, SlotState};
-use tessera_sdk::pda;
+use tessera::state::{AuditState, Job, JobEndReason, JobStatus, Node, SlotState};
+use tessera_sdk::{instructions as ix, pda};
 use tessera_tests::*;
 
 const STAKE: u64 = 10_000_000;
-/// Operations per generated sequence; with 48 cases that is 3,072 operations.
-const OPS_PER_CASE: usize = 64;
+/// Operations per generated sequence; with 80 cases that is 10,240 operations.
+const OPS_PER_CASE: usize = 128;
+/// Cases per run.
+const CASES: u32 = 80;
+/// Reward of a spot-check job (within the test network's `max_audited_reward`).
+const SPOT_REWARD: u64 = 20_000;
+/// Unregistered wallets that try to capture jobs with nodes made after the seed.
+const FRESH: usize = 2;
 const LIE: [u8; 32] = [0x66; 32];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,6 +55,20 @@ enum Op {
         submitter: usize,
         replicas: u8,
         reward: u64,
+        spot_check: bool,
+    },
+    /// A fresh wallet registers a node, stakes and claims `job` in one transaction.
+    FreshClaim {
+        job: usize,
+        attacker: usize,
+    },
+    /// Anyone draws `job`'s audit.
+    Draw {
+        job: usize,
+    },
+    /// `job`'s audit slot ages out of SlotHashes and the (forced) audit is drawn.
+    AgeOut {
+        job: usize,
     },
     /// `count` workers, from `first` on (wrapping), try to claim `job`.
     Claim {
@@ -93,8 +118,11 @@ fn op() -> impl Strategy<Value = Op> {
     let job = 0usize..4;
     let mask = prop_oneof![2 => Just(u8::MAX), 1 => any::<u8>()];
     prop_oneof![
-        2 => (0..SUBMITTERS, 0u8..=6, prop_oneof![1 => Just(1u64), 4 => Just(1_000_000u64), 2 => 10_000u64..100_000_000])
-            .prop_map(|(submitter, replicas, reward)| Op::Post { submitter, replicas, reward }),
+        2 => (0..SUBMITTERS, 0u8..=6, prop_oneof![1 => Just(1u64), 4 => Just(1_000_000u64), 2 => 10_000u64..100_000_000], prop_oneof![3 => Just(false), 1 => Just(true)])
+            .prop_map(|(submitter, replicas, reward, spot_check)| Op::Post { submitter, replicas, reward, spot_check }),
+        1 => (job.clone(), 0..FRESH).prop_map(|(job, attacker)| Op::FreshClaim { job, attacker }),
+        2 => job.clone().prop_map(|job| Op::Draw { job }),
+        1 => job.clone().prop_map(|job| Op::AgeOut { job }),
         4 => (job.clone(), worker.clone(), 1..=WORKERS.len())
             .prop_map(|(job, first, count)| Op::Claim { job, first, count }),
         2 => (job.clone(), mask.clone(), any::<[u8; 32]>())
@@ -126,6 +154,7 @@ struct World {
     env: TestEnv,
     workers: Vec<Actor>,
     submitters: Vec<Actor>,
+    fresh: Vec<Actor>,
     crank: Actor,
     jobs: Vec<PostedJob>,
     /// Root each worker committed to, per job.
@@ -139,12 +168,14 @@ impl World {
         let env = TestEnv::new();
         let workers = WORKERS.iter().map(|_| env.staked_operator(STAKE)).collect();
         let submitters = (0..SUBMITTERS).map(|_| env.actor()).collect();
+        let fresh = (0..FRESH).map(|_| env.actor()).collect();
         let crank = env.actor_with(0);
         let supply = env.mint_supply();
         Self {
             env,
             workers,
             submitters,
+            fresh,
             crank,
             jobs: Vec::new(),
             committed: HashMap::new(),
@@ -154,7 +185,11 @@ impl World {
     }
 
     fn balances(&self) -> BTreeMap<Pubkey, u64> {
-        let wallets = self.workers.iter().chain(&self.submitters);
+        let wallets = self
+            .workers
+            .iter()
+            .chain(&self.submitters)
+            .chain(&self.fresh);
         self.env
             .balances(wallets.chain([&self.crank]).map(|a| a.token))
     }
@@ -205,12 +240,26 @@ impl World {
             return false;
         }
         let after: Job = env.read(&job.address);
+        let accepted_truth = matches!(
+            after.status,
+            JobStatus::Ended {
+                reason: JobEndReason::Accepted,
+                ..
+            }
+        ) && after.result_root == Some(job.truth);
         let mut credited = 0u64;
         let mut truthful = 0u64;
         for (slot, old) in before.slots.iter().zip(&nodes_before) {
             let new: Node = env.read(&slot.node);
             credited += new.earnings - old.earnings;
             let told_truth = slot.state == SlotState::Revealed && slot.root == job.truth;
+            if told_truth && accepted_truth {
+                assert_eq!(
+                    new.earnings - old.earnings,
+                    job.reward - job.reward * 250 / 10_000,
+                    "a truthful reveal of the accepted result was not paid its reward"
+                );
+            }
             if told_truth {
                 truthful += 1;
                 assert_eq!(
@@ -241,13 +290,20 @@ impl World {
                 submitter,
                 replicas,
                 reward,
+                spot_check,
             } => {
                 let nonce = self.next_nonce;
                 self.next_nonce += 1;
                 let s = &self.submitters[submitter];
                 // Half an hour to the deadline: 20 minutes of claims and commits, 10 of
                 // reveals, so the generated time jumps land in every phase.
+                let (replicas, reward) = if spot_check {
+                    (1, reward.min(SPOT_REWARD))
+                } else {
+                    (replicas, reward)
+                };
                 let mut args = env.job_args(nonce, replicas, reward);
+                args.spot_check = spot_check;
                 args.deadline = env.chain.get_clock().unix_timestamp + 1_800;
                 let ok = env.post_job(s, args).is_ok();
                 if ok {
@@ -269,9 +325,54 @@ impl World {
                 };
                 let mut any = false;
                 for worker in (first..first + count).map(|w| w % WORKERS.len()) {
-                    any |= env.claim(&self.workers[worker], 0, &j.address).is_ok();
+                    let ok = env.claim(&self.workers[worker], 0, &j.address).is_ok();
+                    if ok {
+                        // A successful claim sits in the job's current round: it can commit.
+                        let state: Job = env.read(&j.address);
+                        let node = pda::node(&self.workers[worker].key(), 0).0;
+                        assert!(
+                            state.round_slot_of(&node).is_some(),
+                            "a claim landed outside its round"
+                        );
+                    }
+                    any |= ok;
                 }
                 any
+            }
+            Op::FreshClaim { job, attacker } => {
+                let Some(j) = self.job(job) else {
+                    return false;
+                };
+                let a = &self.fresh[attacker];
+                let capture = [
+                    ix::register_node(&a.key(), node_args(0)),
+                    ix::stake(&a.key(), 0, &a.token, STAKE),
+                    ix::claim(&a.key(), 0, &j.address),
+                ];
+                let ok = env.send(&capture, &a.wallet, &[]).is_ok();
+                assert!(!ok, "a node made after the seed claimed a slot");
+                ok
+            }
+            Op::Draw { job } => self
+                .job(job)
+                .is_some_and(|j| env.draw_audit(&j.address).is_ok()),
+            Op::AgeOut { job } => {
+                let Some(j) = self.job(job) else {
+                    return false;
+                };
+                let Some(account) = env.chain.get_account(&j.address) else {
+                    return false;
+                };
+                let state: Job = tessera_sdk::chain::decode(&j.address, &account.data).unwrap();
+                if state.audit != AuditState::Pending || state.audit_slot == 0 {
+                    return false;
+                }
+                env.age_out_slot(state.audit_slot);
+                // The forcing call re-arms the draw on a later slot; the next one decides.
+                let forced = env.draw_audit(&j.address).is_ok();
+                env.chain.advance_time(2);
+                let _ = env.draw_audit(&j.address);
+                forced
             }
             Op::Commit {
                 job,
@@ -396,7 +497,7 @@ impl World {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 48,
+        cases: CASES,
         failure_persistence: None,
         ..ProptestConfig::default()
     })]

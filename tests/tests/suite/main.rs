@@ -1,4 +1,5 @@
 //! The integration suite: one binary (one link of the bank), one module per area.
+mod attacks;
 mod canary;
 mod compute_units;
 mod config;

@@ -95,12 +95,24 @@ impl Spot {
     }
 
     /// Worker 0 claims and commits the truth, its audit slot ages out of SlotHashes, and the
-    /// (forced) audit is drawn.
+    /// (forced) audit is drawn, seeded by a slot after the forcing call.
     fn work_and_age_out(&self, job: &Pubkey) {
         self.claim(0, job);
         self.commit(0, job, TRUTH);
         self.env.age_out_slot(self.job(job).audit_slot);
-        self.env.draw_audit(job).expect("draw the audit");
+        self.env.draw_audit_until_drawn(job);
+    }
+
+    /// Posts jobs (from `nonce` on) whose worker 0 commits `root`, until one is audited by
+    /// the draw (not forced); returns it.
+    fn post_until_audited(&self, nonce: u64, root: [u8; 32]) -> Pubkey {
+        for nonce in nonce..nonce + 40 {
+            let job = self.post(nonce);
+            if self.work_and_draw(&job, root).audit == AuditState::Drawn {
+                return job;
+            }
+        }
+        panic!("40 jobs in a row were not audited");
     }
 
     /// Worker 0 claims and commits `root`; the audit slot becomes final; the audit is drawn.
@@ -376,21 +388,22 @@ fn withholding_the_reveal_once_audited_is_slashed_as_a_wrong_result() {
 }
 
 #[test]
-fn an_aged_out_audit_slot_forces_the_audit_and_the_treasury_funds_it() {
-    // Default 10% audits: the fee covers a tenth of two auditors; the treasury pays the rest.
+fn an_aged_out_audit_slot_forces_the_audit_and_its_submitter_pays_it() {
+    // Waiting does not escape the audit; the forced audit's auditors are drawn from a slot
+    // hash after the forcing call, and the treasury does not subsidize it (a subsidy would
+    // pay a submitter that forces audits on its own jobs with its own auditors).
     let s = Spot::new(3, None);
     let env = &s.env;
     let fee = audit_fee(&env.params);
     let job = s.post(1);
-    // Whoever waits does not escape the audit.
     s.work_and_age_out(&job);
     let drawn = s.job(&job);
-    assert_eq!(
-        (drawn.audit, drawn.audit_slot),
-        (AuditState::Drawn, 0),
-        "forced"
+    assert_eq!(drawn.audit, AuditState::Drawn);
+    assert!(drawn.audit_forced);
+    assert_ne!(
+        drawn.audit_slot, 0,
+        "the slot whose hash seeded the auditors"
     );
-    // The treasury holds earlier fees and penalties.
     let treasury = pda::treasury().0;
     env.mint_to(&treasury, 10 * REWARD);
     s.audit(&job, TRUTH);
@@ -401,39 +414,40 @@ fn an_aged_out_audit_slot_forces_the_audit_and_the_treasury_funds_it() {
     env.settle(&job).unwrap();
     assert_eq!(reason(&s.job(&job)), JobEndReason::Accepted);
     assert_eq!(
-        env.treasury_balance() + 2 * REWARD,
+        env.treasury_balance(),
         before + 3 * FEE + fee,
-        "the treasury took three fees and the audit fee, and paid both auditors"
+        "the treasury took three fees and the audit fee, and paid no subsidy"
     );
-    // The submitter paid exactly the worker's reward and the audit fee.
     let tokens = env.balance(&s.submitter.token);
     env.close_job(&s.submitter, 1).unwrap();
     assert_eq!(
         ACTOR_TOKENS - env.balance(&s.submitter.token),
-        REWARD + fee,
-        "refund {}",
+        3 * REWARD + fee,
+        "the submitter paid the worker, both auditors and the fee (refund {})",
         env.balance(&s.submitter.token) - tokens
     );
 }
 
 #[test]
 fn an_empty_treasury_subsidizes_only_what_it_receives() {
-    let s = Spot::new(3, None);
+    // Half the jobs are audited by the draw; the fee covers half of two auditors.
+    let s = Spot::new(3, Some(5_000));
     let env = &s.env;
-    let fee = audit_fee(&env.params);
-    let job = s.post(1);
-    s.work_and_age_out(&job);
+    let fee = audit_fee(&env.config().params);
+    let job = s.post_until_audited(1, TRUTH);
     s.audit(&job, TRUTH);
-    for worker in 0..3 {
-        s.reveal(worker, &job, TRUTH);
-    }
-    assert_eq!(env.treasury_balance(), 0);
+    s.reveal(0, &job, TRUTH);
+    s.reveal(1, &job, TRUTH);
+    s.reveal(2, &job, TRUTH);
+    let treasury = env.treasury_balance();
     env.settle(&job).unwrap();
     // The treasury can only hand on what this settlement brings it: three protocol fees and
-    // the audit fee.
-    assert_eq!(env.treasury_balance(), 0);
-    // Escrow less three rewards and the fee, plus the subsidy.
-    assert_eq!(s.job(&job).escrow, 2 * REWARD + 3 * FEE + fee);
+    // the audit fee (plus the fees of the unaudited jobs before, which it already held).
+    let subsidy = treasury + 3 * FEE + fee - env.treasury_balance();
+    assert_eq!(subsidy, (2 * REWARD).min(treasury + 3 * FEE + fee));
+    assert_eq!(treasury, 0, "the unaudited jobs before are not settled");
+    // The escrow (five rewards and the fee) less three rewards and the fee, plus the subsidy.
+    assert_eq!(s.job(&job).escrow, 2 * REWARD + subsidy);
 }
 
 #[test]
@@ -453,18 +467,16 @@ fn draw_audit_attacks() {
         ),
         TesseraError::WrongSlotHashes,
     );
-    // Past the first round's reveal deadline the draw is closed (the job settles as a
-    // no-show at the ordinary rate, and the fee is not charged).
+    // Past the first round's reveal deadline the draw is closed. The worker committed and
+    // never revealed: slashed as a wrong result (not drawing must not be a way out of an
+    // audit); the fee is not charged.
     env.chain.advance_time(86_400);
     assert_tessera_error(env.draw_audit(&job), TesseraError::RevealWindowClosed);
     let submitter = env.balance(&s.submitter.token);
     env.settle(&job).unwrap();
     let j = s.job(&job);
     assert_eq!(reason(&j), JobEndReason::NoResult);
-    assert_eq!(
-        s.node(0).stake,
-        STAKE - STAKE * u64::from(env.params.no_show_bps) / 10_000
-    );
+    assert_eq!(s.node(0).stake, STAKE - slash(STAKE));
     env.close_job(&s.submitter, 1).unwrap();
     let fee = audit_fee(&env.config().params);
     assert_eq!(

@@ -447,6 +447,14 @@ fn open_assignments_lock_stake_and_block_closing() {
         TesseraError::StakeLockedByAssignments,
     );
     env.chain.advance_time(env.params.unstake_cooldown_secs);
+    // Stake in cooldown stays until the node's open jobs end (it backs them).
+    assert_tessera_error(
+        env.withdraw_stake(&operator, 0, 500),
+        TesseraError::NodeHasOpenAssignments,
+    );
+    let mut node = env.node(&operator.key(), 0);
+    node.open_assignments = 0;
+    env.overwrite(&address, &node);
     env.withdraw_stake(&operator, 0, 500).unwrap();
 
     // A node without stake but with an open assignment cannot be closed.

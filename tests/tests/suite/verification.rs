@@ -34,11 +34,13 @@ impl Scenario {
     }
 
     fn with_env(env: TestEnv, replicas: u8, workers: usize) -> Self {
+        // The operators stake before the job is posted: only nodes and stake older than a
+        // round's seed count for it.
+        let workers = (0..workers).map(|_| env.staked_operator(STAKE)).collect();
         let submitter = env.actor();
         let nonce = 77;
         env.post_job(&submitter, env.job_args(nonce, replicas, REWARD))
             .unwrap();
-        let workers = (0..workers).map(|_| env.staked_operator(STAKE)).collect();
         Self {
             job: pda::job(&submitter.key(), nonce).0,
             env,
@@ -626,12 +628,12 @@ fn claims_check_the_node_against_the_job() {
     }
     // Region: a job for region 5 only.
     let t = TestEnv::new();
+    let operator = t.staked_operator(STAKE);
     let submitter = t.actor();
     let mut args = t.job_args(1, 1, REWARD);
     args.requirements.region_mask = 1 << 5;
     t.post_job(&submitter, args).unwrap();
     let job = pda::job(&submitter.key(), 1).0;
-    let operator = t.staked_operator(STAKE);
     assert_tessera_error(t.claim(&operator, 0, &job), TesseraError::RegionMismatch);
     // A paused node.
     let mut update = update_args(&t.node(&operator.key(), 0));
@@ -788,12 +790,14 @@ fn the_priority_window_follows_the_stake_weighted_sortition() {
         ..env.params
     };
     env.update_params(&env.authority, params).unwrap();
+    // Nodes and stake older than the job (only those count for its round).
+    let operators: Vec<Actor> = (0..8).map(|_| env.staked_operator(STAKE)).collect();
+    let whale = env.staked_operator(ACTOR_TOKENS / 2);
     let s = Scenario::with_env(env, 1, 0);
     let env = &s.env;
     let job = s.job();
     let mut losers = 0;
-    for _ in 0..8 {
-        let operator = env.staked_operator(STAKE);
+    for operator in &operators {
         let address = pda::node(&operator.key(), 0).0;
         let node = env.node(&operator.key(), 0);
         let wins = holds_priority(&job, &address, &node, &params);
@@ -804,7 +808,7 @@ fn the_priority_window_follows_the_stake_weighted_sortition() {
         if !wins {
             losers += 1;
             assert_tessera_error(
-                env.claim(&operator, 0, &s.job),
+                env.claim(operator, 0, &s.job),
                 TesseraError::NotPrioritySelected,
             );
         }
@@ -814,7 +818,6 @@ fn the_priority_window_follows_the_stake_weighted_sortition() {
         "with chance 3% each, eight nodes do not all win"
     );
     // A node with the whole network's weight always holds a ticket.
-    let whale = env.staked_operator(ACTOR_TOKENS / 2);
     let params = Params {
         sortition_weight: ACTOR_TOKENS / 2,
         ..params

@@ -13,10 +13,10 @@ use tessera_kernels::{merkle, Backend, Job as KernelJob};
 use tessera_sdk::chain::{fetch, list, Chain, ChainError};
 use tessera_sdk::tessera::constants::INPUT_UNAVAILABLE_ROOT;
 use tessera_sdk::tessera::instructions::{RegisterNodeArgs, UpdateNodeArgs};
-use tessera_sdk::tessera::settlement::bps_of;
+use tessera_sdk::tessera::settlement::{slot_payout, slot_terms, SlotPayout};
 use tessera_sdk::tessera::state::{
     AuditState, Config as NetworkConfig, HardwareKind, HardwareProfile, Job, JobEndReason,
-    JobStatus, Node, Params, SlotState,
+    JobStatus, Node, Params, SlotState, Verdict,
 };
 use tessera_sdk::verification::{commitment, holds_priority, random_salt};
 use tessera_sdk::{instructions as ix, pda};
@@ -323,6 +323,9 @@ impl<C: Chain + 'static> Agent<C> {
         if !node.accepting_jobs || node.stake < params.min_stake {
             return Err("node not accepting or stake below the minimum");
         }
+        if node.round_stake(job.round_slot) < params.min_stake {
+            return Err("node or stake newer than the round's seed (counts from the next round)");
+        }
         let req = &job.requirements;
         if req.gpu_required
             && (self.hardware.kind != HardwareKind::Gpu
@@ -376,7 +379,7 @@ impl<C: Chain + 'static> Agent<C> {
             return Ok(());
         };
         if let JobStatus::Ended { reason, .. } = job.status {
-            self.finish(&mut record, &job, reason, params)?;
+            self.finish(&mut record, &job, reason)?;
             pass.finished.push(address);
             return Ok(());
         }
@@ -629,48 +632,183 @@ impl<C: Chain + 'static> Agent<C> {
         record: &mut JobRecord,
         job: &Job,
         reason: JobEndReason,
-        params: &Params,
     ) -> anyhow::Result<()> {
-        let ours = job.slots.iter().find(|s| s.node == self.node);
-        let revealed = ours
-            .filter(|s| s.state == SlotState::Revealed)
-            .map(|s| s.root);
-        let reward = job.reward_per_replica;
-        // The program's own fee arithmetic.
-        let net = |gross: u64| gross - bps_of(gross, params.protocol_fee_bps);
-        let outcome = match (ours, revealed, reason) {
-            (None, _, _) => "no slot".to_string(),
-            (Some(_), None, _) => {
+        let (outcome, payout) = settled_outcome(job, &self.node, reason);
+        if let Some(payout) = payout {
+            match payout.verdict {
+                Verdict::Agreed => Metrics::inc(&self.metrics.jobs_agreed),
+                Verdict::Disagreed | Verdict::Dispute => Metrics::inc(&self.metrics.jobs_disputed),
+                Verdict::NoShow => {}
+            }
+            if payout.penalty_bps > 0 {
                 Metrics::inc(&self.metrics.jobs_slashed);
-                "no-show: penalized".to_string()
             }
-            (Some(_), Some(root), JobEndReason::Accepted) if Some(root) == job.result_root => {
-                Metrics::inc(&self.metrics.jobs_agreed);
-                Metrics::add(&self.metrics.earned_tokens, net(reward));
-                format!("agreed: earned {}", net(reward))
-            }
-            (Some(_), Some(root), JobEndReason::InputUnavailable)
-                if root == INPUT_UNAVAILABLE_ROOT =>
-            {
-                let comp = bps_of(reward, params.unavailable_comp_bps);
-                Metrics::inc(&self.metrics.jobs_agreed);
-                Metrics::add(&self.metrics.earned_tokens, net(comp));
-                format!("input unavailable agreed: compensated {}", net(comp))
-            }
-            (Some(_), Some(root), JobEndReason::Accepted) if root != INPUT_UNAVAILABLE_ROOT => {
-                Metrics::inc(&self.metrics.jobs_slashed);
-                Metrics::inc(&self.metrics.jobs_disputed);
-                "disagreed with the accepted result: slashed".to_string()
-            }
-            (Some(_), Some(_), reason) => {
-                Metrics::inc(&self.metrics.jobs_disputed);
-                format!("{reason:?}: not paid")
-            }
-        };
+            Metrics::add(&self.metrics.earned_tokens, payout.net());
+        }
         tracing::info!(job = %record.job, outcome, "job ended");
         record.outcome = Some(outcome);
         record.phase = Phase::Done;
         self.db.put(record)?;
         Ok(())
+    }
+}
+
+/// How an ended job went for `node`: a line for the log, and the slot's payout as the
+/// program computed it (its own `slot_terms` and `slot_payout`: one definition of who is
+/// paid and slashed), `None` when the node held no slot.
+pub fn settled_outcome(
+    job: &Job,
+    node: &Pubkey,
+    reason: JobEndReason,
+) -> (String, Option<SlotPayout>) {
+    let Some((index, slot)) = job.slots.iter().enumerate().find(|(_, s)| s.node == *node) else {
+        return ("no slot".to_string(), None);
+    };
+    let revealed = (slot.state == SlotState::Revealed).then_some(slot.root);
+    let winner = match reason {
+        JobEndReason::Accepted => job.result_root,
+        JobEndReason::InputUnavailable => Some(INPUT_UNAVAILABLE_ROOT),
+        _ => None,
+    };
+    let terms = slot_terms(job, index, slot.state);
+    let payout = slot_payout(revealed, reason, winner, job.reward_per_replica, &terms);
+    let penalty = if payout.penalty_bps > 0 {
+        format!(", penalized {} bps of stake", payout.penalty_bps)
+    } else {
+        String::new()
+    };
+    let line = match (payout.verdict, reason) {
+        (Verdict::NoShow, _) => format!("no-show{penalty}"),
+        (Verdict::Agreed, JobEndReason::InputUnavailable) => {
+            format!("input unavailable agreed: compensated {}", payout.net())
+        }
+        (Verdict::Agreed, _) => format!("agreed: earned {}", payout.net()),
+        (Verdict::Disagreed, _) => format!("disagreed with the accepted result{penalty}"),
+        (Verdict::Dispute, reason) => format!("{reason:?}: not paid"),
+    };
+    (line, Some(payout))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tessera_sdk::tessera::state::{InputRef, JobRates, Requirements, Slot};
+
+    const REWARD: u64 = 20_000;
+
+    /// A job that ended for `reason`, with one slot held by `node` in `state` with `root`.
+    fn ended_job(
+        node: Pubkey,
+        audit: AuditState,
+        state: SlotState,
+        root: [u8; 32],
+        reason: JobEndReason,
+    ) -> Job {
+        Job {
+            version: 1,
+            bump: 255,
+            submitter: Pubkey::new_unique(),
+            nonce: 1,
+            kernel_id: 2,
+            input: InputRef {
+                hash: [7; 32],
+                uri: "file:///a.bin".into(),
+                size_bytes: 1,
+            },
+            kernel_params: Vec::new(),
+            work_units: 1,
+            replicas: 1,
+            reward_per_replica: REWARD,
+            escrow: 0,
+            deadline: 0,
+            requirements: Requirements {
+                gpu_required: false,
+                min_vram_mib: 0,
+                region_mask: u32::MAX,
+            },
+            posted_at: 0,
+            escalation_replicas: 2,
+            seed: [0; 32],
+            escalated: false,
+            round_started_at: 0,
+            commit_deadline: 0,
+            reveal_deadline: 0,
+            slots: vec![Slot {
+                node,
+                operator: Pubkey::new_unique(),
+                claimed_at: 0,
+                commitment: [0; 32],
+                root,
+                state,
+            }],
+            result_root: None,
+            status: JobStatus::Ended { at: 0, reason },
+            audit,
+            audit_bps: 1_000,
+            audit_replicas: if audit == AuditState::None { 0 } else { 2 },
+            audit_fee: 0,
+            audit_slot: 0,
+            round_start: 0,
+            round_slot: 0,
+            rates: JobRates {
+                protocol_fee_bps: 250,
+                slash_bps: 5_000,
+                no_show_bps: 1_000,
+                unavailable_comp_bps: 2_000,
+                expiry_bounty_bps: 1_000,
+            },
+            audit_forced: false,
+            reserved: [0; 24],
+        }
+    }
+
+    /// The worker's accounting is the program's: an unaudited spot-check job that ended
+    /// "input unavailable" pays no compensation (the worker used to log and count 20 % of
+    /// the reward, its own arithmetic); a full-redundancy one does; a spot-check worker that
+    /// committed and never revealed is charged the slash rate, not the no-show rate.
+    #[test]
+    fn the_worker_reports_what_the_program_pays() {
+        let node = Pubkey::new_unique();
+        let unavailable = JobEndReason::InputUnavailable;
+        let revealed = SlotState::Revealed;
+        let spot = ended_job(
+            node,
+            AuditState::Skipped,
+            revealed,
+            INPUT_UNAVAILABLE_ROOT,
+            unavailable,
+        );
+        let (line, payout) = settled_outcome(&spot, &node, unavailable);
+        let payout = payout.expect("a slot");
+        assert_eq!(
+            (payout.verdict, payout.net()),
+            (Verdict::Agreed, 0),
+            "{line}"
+        );
+        assert_eq!(line, "input unavailable agreed: compensated 0");
+
+        let full = ended_job(
+            node,
+            AuditState::None,
+            revealed,
+            INPUT_UNAVAILABLE_ROOT,
+            unavailable,
+        );
+        let payout = settled_outcome(&full, &node, unavailable).1.unwrap();
+        let comp = REWARD * 2_000 / 10_000;
+        assert_eq!(payout.net(), comp - comp * 250 / 10_000);
+
+        let silent = ended_job(
+            node,
+            AuditState::Pending,
+            SlotState::Committed,
+            [0; 32],
+            JobEndReason::NoResult,
+        );
+        let (line, payout) = settled_outcome(&silent, &node, JobEndReason::NoResult);
+        assert_eq!(payout.unwrap().penalty_bps, 5_000, "{line}");
+
+        let other = Pubkey::new_unique();
+        assert_eq!(settled_outcome(&spot, &other, unavailable).0, "no slot");
     }
 }

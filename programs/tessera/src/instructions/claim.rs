@@ -83,6 +83,11 @@ pub(crate) fn handler(ctx: Context<Claim>) -> Result<()> {
             .all(|s| s.operator != accounts.node.operator),
         TesseraError::OperatorAlreadyAssigned
     );
+    // Only a node, and stake, that predate the round's seed may take its slots.
+    require!(
+        accounts.node.round_stake(job.round_slot) >= params.min_stake,
+        TesseraError::StakeNotWarm
+    );
     let priority_ends = job
         .round_started_at
         .checked_add(i64::from(params.priority_window_secs))
@@ -92,7 +97,7 @@ pub(crate) fn handler(ctx: Context<Claim>) -> Result<()> {
         require!(
             wins_priority(
                 ticket(&job.seed, &node_key),
-                accounts.node.weight(),
+                accounts.node.round_weight(job.round_slot),
                 job.round_capacity(),
                 params.sortition_weight,
             ),

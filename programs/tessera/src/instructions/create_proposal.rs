@@ -110,8 +110,11 @@ pub(crate) fn handler(ctx: Context<CreateProposal>, args: CreateProposalArgs) ->
     proposal.no = 0;
     proposal.abstain = 0;
     proposal.voters = 0;
-    proposal.reserved = [0; 32];
+    proposal.prev_votes_open_until = accounts.governance.votes_open_until;
+    proposal.reserved = [0; 24];
 
+    let governance = &mut accounts.governance;
+    governance.votes_open_until = governance.votes_open_until.max(voting_ends_at);
     if gov.proposal_deposit > 0 {
         let governance = &mut accounts.governance;
         governance.proposal_deposits = governance

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::constants::*;
 use crate::error::TesseraError;
-use crate::events::AuditDrawn;
+use crate::events::{AuditDrawn, AuditForced};
 use crate::state::sortition::{audit_drawn, audit_seed, slot_hash_at_or_after};
 use crate::state::{AuditState, Config, Job, SlotState};
 
@@ -41,20 +41,31 @@ pub(crate) fn handler(ctx: Context<DrawAudit>) -> Result<()> {
         TesseraError::RevealWindowClosed
     );
     let drawn = slot_hash_at_or_after(&ctx.accounts.slot_hashes, job.audit_slot, clock.slot)?;
-    let (audited, forced, drawn_from_slot) = match drawn {
-        Some((slot, hash)) => {
-            let audited = audit_drawn(&job.seed, &hash, job.audit_bps);
-            if audited {
-                job.seed = audit_seed(&job.seed, &hash);
-            }
-            (audited, false, slot)
-        }
-        // Aged out of SlotHashes: nobody may escape an audit by waiting.
-        None => {
-            job.seed = audit_seed(&job.seed, &[0; 32]);
-            (true, true, 0)
-        }
+    let Some((drawn_from_slot, hash)) = drawn else {
+        // Aged out of SlotHashes: nobody may escape an audit by waiting, so the audit is
+        // forced. Its auditors' seed must still be entropy nobody knew in advance (a fixed
+        // seed would let auditors grind their tickets from the moment the job was posted):
+        // the draw re-arms on a slot a few slots from now, and the next call takes that
+        // slot's hash.
+        job.audit_forced = true;
+        job.audit_slot = clock
+            .slot
+            .checked_add(AUDIT_DELAY_SLOTS)
+            .ok_or(TesseraError::MathOverflow)?;
+        job.invariant()?;
+        emit!(AuditForced {
+            job: job.key(),
+            audit_slot: job.audit_slot,
+        });
+        return Ok(());
     };
+    let forced = job.audit_forced;
+    let audited = forced || audit_drawn(&job.seed, &hash, job.audit_bps);
+    if audited {
+        job.seed = audit_seed(&job.seed, &hash);
+        // The auditors' seed is public from now: only nodes and stake older count.
+        job.round_slot = clock.slot;
+    }
     // From now on the job records the slot whose hash decided (0: forced), so anyone can
     // check the draw against SlotHashes.
     job.audit_slot = drawn_from_slot;

@@ -51,8 +51,20 @@ pub(crate) fn handler(ctx: Context<GovWithdraw>, args: GovWithdrawArgs) -> Resul
     let now = Clock::get()?.unix_timestamp;
     let voter = &mut accounts.voter;
     require!(now >= voter.vote_lock_until, TesseraError::VotesLocked);
-    voter.power.remove(args.amount)?;
+    require!(
+        args.amount <= voter.power.total()?,
+        TesseraError::InsufficientDeposit
+    );
     let governance = &mut accounts.governance;
+    // While a proposal is voting, the deposits counted in its quorum base stay: only what
+    // was deposited after the latest proposal was created may leave.
+    if now < governance.votes_open_until {
+        let latest = accounts.config.proposal_count.saturating_sub(1);
+        let counted = voter.power.power_for(latest);
+        let free = voter.power.total()?.saturating_sub(counted);
+        require!(args.amount <= free, TesseraError::DepositInQuorumBase);
+    }
+    voter.power.remove(args.amount)?;
     governance.voter_deposits = governance
         .voter_deposits
         .checked_sub(args.amount)

@@ -64,7 +64,8 @@ pub(crate) fn handler(ctx: Context<InitGovernance>, args: InitGovernanceArgs) ->
     governance.params = args.params;
     governance.voter_deposits = 0;
     governance.proposal_deposits = 0;
-    governance.reserved = [0; 64];
+    governance.votes_open_until = 0;
+    governance.reserved = [0; 56];
     emit!(GovernanceInitialized {
         governance: governance.key(),
         vault: governance.vault,

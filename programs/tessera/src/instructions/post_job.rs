@@ -5,7 +5,7 @@ use crate::constants::*;
 use crate::error::TesseraError;
 use crate::events::JobPosted;
 use crate::state::sortition::{job_seed, latest_slot_hash};
-use crate::state::{AuditState, Config, InputRef, Job, JobStatus, Requirements};
+use crate::state::{AuditState, Config, InputRef, Job, JobRates, JobStatus, Requirements};
 use crate::token_transfer::pay_in;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -53,6 +53,10 @@ impl PostJobArgs {
             TesseraError::InvalidReplicas
         );
         require!(self.reward_per_replica > 0, TesseraError::ZeroReward);
+        require!(
+            self.reward_per_replica >= params.min_reward,
+            TesseraError::RewardBelowMinimum
+        );
         if self.spot_check {
             require!(params.audit_replicas > 0, TesseraError::SpotCheckDisabled);
             require!(self.replicas == 1, TesseraError::SpotCheckNeedsOneReplica);
@@ -115,7 +119,8 @@ pub struct PostJob<'info> {
 }
 
 pub(crate) fn handler(ctx: Context<PostJob>, args: PostJobArgs) -> Result<()> {
-    let now = Clock::get()?.unix_timestamp;
+    let clock = Clock::get()?;
+    let now = clock.unix_timestamp;
     args.validate(&ctx.accounts.config, now)?;
     let params = ctx.accounts.config.params;
     let escalation_replicas = params.escalation_replicas;
@@ -175,7 +180,12 @@ pub(crate) fn handler(ctx: Context<PostJob>, args: PostJobArgs) -> Result<()> {
     job.audit_replicas = audit_replicas;
     job.audit_fee = audit_fee;
     job.audit_slot = 0;
-    job.reserved = [0; 44];
+    job.round_start = 0;
+    // The seed is public from this slot on: only nodes and stake older than it count.
+    job.round_slot = clock.slot;
+    job.rates = JobRates::of(&params);
+    job.audit_forced = false;
+    job.reserved = [0; 24];
     job.invariant()?;
 
     pay_in(

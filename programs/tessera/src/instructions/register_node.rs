@@ -58,10 +58,16 @@ pub(crate) fn handler(ctx: Context<RegisterNode>, args: RegisterNodeArgs) -> Res
     node.open_assignments = 0;
     node.earnings = 0;
     node.reputation = Reputation::default();
-    node.registered_at = Clock::get()?.unix_timestamp;
+    let clock = Clock::get()?;
+    node.registered_at = clock.unix_timestamp;
+    node.registered_slot = clock.slot;
+    node.warming_stake = 0;
+    node.warming_since_slot = 0;
+    node.older_warming_stake = 0;
+    node.older_warming_since_slot = 0;
     node.gov_power = LockedPower::default();
     node.vote_lock_until = 0;
-    node.reserved = [0; 24];
+    node.reserved = [0; 8];
     node.invariant()?;
 
     emit!(NodeRegistered {

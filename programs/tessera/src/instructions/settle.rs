@@ -77,6 +77,21 @@ fn token_amount(account: &AccountInfo) -> Result<u64> {
         .ok_or_else(|| error!(TesseraError::WrongVault))
 }
 
+/// The owner of an SPL token account (bytes 32..64), read without decoding the rest; an
+/// account the token program does not own has no owner to read.
+fn token_owner(account: &AccountInfo) -> Result<Pubkey> {
+    require_keys_eq!(
+        *account.owner,
+        anchor_spl::token::ID,
+        TesseraError::WrongTokenOwner
+    );
+    let data = account.try_borrow_data()?;
+    data.get(32..64)
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .map(Pubkey::new_from_array)
+        .ok_or_else(|| error!(TesseraError::WrongTokenOwner))
+}
+
 /// Token movements of one settlement, netted into at most three transfers.
 struct Flows {
     /// Escrow to stake vault: rewards after fees, plus the fees on their way to the treasury,
@@ -149,7 +164,6 @@ pub(crate) fn settle_job<'info>(
     now: i64,
     bounty_to: Option<&AccountInfo<'info>>,
 ) -> Result<()> {
-    let params = accounts.config.params;
     let job_key = accounts.job.key();
     let (reason, winner) = match decide(&accounts.job) {
         Decision::Escalate => return escalate(accounts, now),
@@ -160,9 +174,11 @@ pub(crate) fn settle_job<'info>(
         remaining.len() == accounts.job.slots.len(),
         TesseraError::WrongSlotNodes
     );
+    let bounty_owner = bounty_to.map(token_owner).transpose()?;
     let job = &mut accounts.job;
+    let rates = job.rates;
     let replicas = usize::from(job.replicas);
-    let first_round = job.first_round_capacity();
+    let escalation_start = job.escalation_start_index();
     let overflow = || error!(TesseraError::MathOverflow);
     let (mut gross_total, mut fee_total, mut penalties) = (0u64, 0u64, 0u64);
     let (mut audit_paid, mut escalation_paid) = (0u64, 0u64);
@@ -170,7 +186,7 @@ pub(crate) fn settle_job<'info>(
     for (index, (slot, info)) in job.slots.iter().zip(remaining).enumerate() {
         let mut ledger = load_ledger(slot, info)?;
         let revealed = (slot.state == SlotState::Revealed).then_some(slot.root);
-        let terms = slot_terms(job, index, &params);
+        let terms = slot_terms(job, index, slot.state);
         let (out, verdict) = settle_slot(
             &mut ledger,
             revealed,
@@ -180,10 +196,15 @@ pub(crate) fn settle_job<'info>(
             &terms,
         )?;
         ledger.store(info)?;
+        // Nobody expires a job for a bounty out of their own penalty.
+        require!(
+            out.penalty == 0 || bounty_owner != Some(slot.operator),
+            TesseraError::BountyToPenalised
+        );
         gross_total = gross_total.checked_add(out.gross).ok_or_else(overflow)?;
         fee_total = fee_total.checked_add(out.fee).ok_or_else(overflow)?;
         penalties = penalties.checked_add(out.penalty).ok_or_else(overflow)?;
-        if index >= first_round {
+        if index >= escalation_start {
             escalation_paid = escalation_paid
                 .checked_add(out.gross)
                 .ok_or_else(overflow)?;
@@ -203,7 +224,7 @@ pub(crate) fn settle_job<'info>(
     // Penalties pay the expiry bounty first, then give the submitter back what the audit and
     // escalation cost it ("loser pays"); the rest goes to the treasury.
     let bounty = match bounty_to {
-        Some(_) => bps_of(penalties, params.expiry_bounty_bps),
+        Some(_) => bps_of(penalties, rates.expiry_bounty_bps),
         None => 0,
     };
     let after_bounty = penalties - bounty;
@@ -212,14 +233,21 @@ pub(crate) fn settle_job<'info>(
         .ok_or_else(overflow)?;
     let reimbursed = after_bounty.min(extra_paid);
     let penalty_to_treasury = after_bounty - reimbursed;
-    // A spot-check job whose audit was drawn pays its audit fee to the treasury, and the
-    // treasury pays what the penalties left uncovered of its auditors' rewards (the fees of
-    // every spot-check job fund the audits; as far as the treasury holds tokens).
+    // A spot-check job whose audit was drawn (or forced) pays its audit fee to the treasury,
+    // and the treasury pays what the penalties left uncovered of its auditors' rewards (the
+    // fees of every spot-check job fund the audits; as far as the treasury holds tokens).
+    // A forced audit is not subsidized: it happens only because nobody drew in time, and a
+    // subsidy there would let a submitter, its worker and its auditors force audits on their
+    // own jobs and drain the treasury.
     let audit_fee = match job.audit {
         AuditState::Skipped | AuditState::Drawn => job.audit_fee,
         AuditState::None | AuditState::Pending => 0,
     };
-    let uncovered = audit_paid - reimbursed.min(audit_paid);
+    let uncovered = if job.audit_forced {
+        0
+    } else {
+        audit_paid - reimbursed.min(audit_paid)
+    };
     let treasury_in = fee_total
         .checked_add(penalty_to_treasury)
         .and_then(|t| t.checked_add(audit_fee))
@@ -277,6 +305,10 @@ fn escalate(accounts: &mut Settle, now: i64) -> Result<()> {
     let slot_hash = latest_slot_hash(&accounts.slot_hashes)?;
     let job = &mut accounts.job;
     job.seed = escalation_seed(&job.seed, &slot_hash);
+    // The escalation round's slots start where the first round's claims ended, whether or
+    // not the first round was full; nodes and stake must predate this seed.
+    job.round_start = u8::try_from(job.slots.len()).map_err(|_| TesseraError::MathOverflow)?;
+    job.round_slot = Clock::get()?.slot;
     job.escalated = true;
     job.round_started_at = now;
     job.commit_deadline = now

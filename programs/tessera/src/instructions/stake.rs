@@ -54,6 +54,9 @@ pub(crate) fn handler(ctx: Context<Stake>, args: StakeArgs) -> Result<()> {
         .stake
         .checked_add(args.amount)
         .ok_or(TesseraError::MathOverflow)?;
+    // Warm-up: the new stake counts only for rounds whose seed becomes public after this
+    // slot.
+    node.record_stake(args.amount, Clock::get()?.slot);
     node.invariant()?;
 
     pay_in(

@@ -24,6 +24,12 @@ pub(crate) fn handler(ctx: Context<OperatorWithdrawal>, args: WithdrawStakeArgs)
         TesseraError::CooldownNotElapsed
     );
     require!(now >= node.vote_lock_until, TesseraError::VotesLocked);
+    // Stake in cooldown stays slashable for every slot the node holds: a job can live longer
+    // than the cooldown, so the stake backing an open assignment never leaves before it ends.
+    require!(
+        node.open_assignments == 0,
+        TesseraError::NodeHasOpenAssignments
+    );
     node.unstaking = node
         .unstaking
         .checked_sub(args.amount)

@@ -33,7 +33,7 @@ pub struct Config {
     /// (see [`crate::state::LockedPower`]).
     pub proposal_count: u64,
     /// Room for fields added by later versions.
-    pub reserved: [u8; 108],
+    pub reserved: [u8; 100],
 }
 
 impl Config {
@@ -101,6 +101,9 @@ pub struct Params {
     /// Largest reward per replica a spot-check job may offer: the deterrence rule
     /// ([`Params::spot_check_deters`]) is checked against it.
     pub max_audited_reward: u64,
+    /// Least reward per replica a job may offer. With the protocol fee it is the floor of
+    /// what a self-dealt job costs its submitter, so reputation cannot be farmed for free.
+    pub min_reward: u64,
 }
 
 impl Params {
@@ -159,6 +162,7 @@ impl Params {
             self.audit_bps <= MAX_BPS,
             TesseraError::AuditParamsOutOfBounds
         );
+        require!(self.min_reward >= 1, TesseraError::MinRewardOutOfBounds);
         if self.audit_replicas > 0 {
             let slots =
                 1 + usize::from(self.audit_replicas) + usize::from(self.escalation_replicas);

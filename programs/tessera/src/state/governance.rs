@@ -150,7 +150,12 @@ pub struct Governance {
     pub voter_deposits: u64,
     /// Sum of the deposits held for proposals not yet closed.
     pub proposal_deposits: u64,
-    pub reserved: [u8; 64],
+    /// The latest end of a voting period of the proposals created so far. Until then, the
+    /// deposits locked before the latest proposal was created count in an open proposal's
+    /// quorum base, and cannot be withdrawn (else a deposit made just before a proposal and
+    /// withdrawn right after would inflate its base and sink it).
+    pub votes_open_until: i64,
+    pub reserved: [u8; 56],
 }
 
 impl Governance {
@@ -201,6 +206,7 @@ pub struct ParamChanges {
     pub audit_bps: Option<u16>,
     pub audit_replicas: Option<u8>,
     pub max_audited_reward: Option<u64>,
+    pub min_reward: Option<u64>,
 }
 
 impl ParamChanges {
@@ -240,6 +246,7 @@ impl ParamChanges {
             audit_bps: self.audit_bps.unwrap_or(params.audit_bps),
             audit_replicas: self.audit_replicas.unwrap_or(params.audit_replicas),
             max_audited_reward: self.max_audited_reward.unwrap_or(params.max_audited_reward),
+            min_reward: self.min_reward.unwrap_or(params.min_reward),
         }
     }
 }
@@ -382,7 +389,11 @@ pub struct Proposal {
     pub no: u64,
     pub abstain: u64,
     pub voters: u32,
-    pub reserved: [u8; 32],
+    /// `Governance::votes_open_until` before this proposal was created: cancelling the
+    /// latest proposal restores it, so a proposal made and cancelled at once does not lock
+    /// every deposit for a voting period.
+    pub prev_votes_open_until: i64,
+    pub reserved: [u8; 24],
 }
 
 impl Proposal {
@@ -499,7 +510,8 @@ mod tests {
             no: 50,
             abstain: 0,
             voters: 2,
-            reserved: [0; 32],
+            prev_votes_open_until: 0,
+            reserved: [0; 24],
         };
         assert!(!p.passes(5_000).unwrap());
         p.yes = 51;

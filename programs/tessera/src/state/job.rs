@@ -68,10 +68,54 @@ pub struct Job {
     pub audit_fee: u64,
     /// Until the draw, the slot whose hash (or the first later one on chain) draws the audit:
     /// the worker's commit slot plus [`AUDIT_DELAY_SLOTS`] (0 until the worker commits).
-    /// After the draw, the slot whose hash decided (0 when the audit was forced).
+    /// After the draw, the slot whose hash decided. When the first audit slot aged out of
+    /// SlotHashes, the audit is forced and this is re-armed to a later slot whose hash seeds
+    /// the auditors.
     pub audit_slot: u64,
+    /// Index of the first slot of the current round: 0 in the first round, the number of
+    /// first-round slots once escalated (a round's slots are explicit, however many of the
+    /// first round's were claimed).
+    pub round_start: u8,
+    /// Slot at which the current round's seed became public (posting, escalation, audit
+    /// draw). Only nodes registered, and stake locked, before this slot count for the
+    /// round's claims and priority (see [`crate::state::Node::round_stake`]).
+    pub round_slot: u64,
+    /// The network's rates when the job was posted; settlement applies these, so a later
+    /// governance change never applies retroactively to an open job.
+    pub rates: JobRates,
+    /// Whether the audit was forced (its draw slot aged out of SlotHashes): the audit seed
+    /// is then drawn from a fresh slot's hash, and the treasury does not subsidize it.
+    pub audit_forced: bool,
     /// Room for fields added by later versions.
-    pub reserved: [u8; 44],
+    pub reserved: [u8; 24],
+}
+
+/// The rates settlement applies to a job, frozen from the network's parameters at posting.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub struct JobRates {
+    /// Share of each paid reward that goes to the treasury.
+    pub protocol_fee_bps: u16,
+    /// Share of a node's stake slashed for a provably wrong result.
+    pub slash_bps: u16,
+    /// Share of a node's stake slashed for claiming and never revealing.
+    pub no_show_bps: u16,
+    /// Share of the reward paid to each replica that agreed the input was unavailable.
+    pub unavailable_comp_bps: u16,
+    /// Share of the penalties taken at expiry paid to whoever expires the job.
+    pub expiry_bounty_bps: u16,
+}
+
+impl JobRates {
+    /// The rates of `params`.
+    pub fn of(params: &crate::state::Params) -> Self {
+        Self {
+            protocol_fee_bps: params.protocol_fee_bps,
+            slash_bps: params.slash_bps,
+            no_show_bps: params.no_show_bps,
+            unavailable_comp_bps: params.unavailable_comp_bps,
+            expiry_bounty_bps: params.expiry_bounty_bps,
+        }
+    }
 }
 
 impl Job {
@@ -118,10 +162,16 @@ impl Job {
 
     /// Index of the first slot of the current round.
     pub fn round_start_index(&self) -> usize {
+        usize::from(self.round_start)
+    }
+
+    /// Index of the first escalation slot (`slots.len()` before escalation): slots from here
+    /// on were paid from the dispute reserve.
+    pub fn escalation_start_index(&self) -> usize {
         if self.escalated {
-            self.first_round_capacity()
+            self.round_start_index()
         } else {
-            0
+            self.slots.len()
         }
     }
 
@@ -165,6 +215,16 @@ impl Job {
         );
         require!(
             self.escalated || self.slots.len() <= self.first_round_capacity(),
+            TesseraError::InvariantViolated
+        );
+        // The current round starts at 0 (first round) or where the first round's claims
+        // ended (escalation), and never holds more than its capacity.
+        let start = self.round_start_index();
+        require!(
+            (self.escalated || start == 0)
+                && start <= self.first_round_capacity()
+                && start <= self.slots.len()
+                && self.slots.len() - start <= usize::from(self.round_capacity()),
             TesseraError::InvariantViolated
         );
         require!(

@@ -52,8 +52,22 @@ pub struct Node {
     /// Stake cannot be withdrawn before this time: the end of the latest voting period the
     /// operator voted in with this node.
     pub vote_lock_until: i64,
+    /// Slot of registration: the node counts only for rounds whose seed became public in a
+    /// later slot (a node made after seeing a seed cannot claim in that round).
+    pub registered_slot: u64,
+    /// Stake added in slot `warming_since_slot` (the latest slot with a `stake`): it does not
+    /// count for rounds whose seed became public at or before that slot.
+    pub warming_stake: u64,
+    /// Slot of the latest `stake` (0: never staked).
+    pub warming_since_slot: u64,
+    /// The stake of earlier `stake` slots, kept as one older lot counted from the latest of
+    /// them (a third distinct slot merges the two older lots: conservative, a top-up may
+    /// count a little later than it could, never earlier).
+    pub older_warming_stake: u64,
+    /// Slot from which `older_warming_stake` counts.
+    pub older_warming_since_slot: u64,
     /// Room for fields added by later versions.
-    pub reserved: [u8; 24],
+    pub reserved: [u8; 8],
 }
 
 /// Byte offset of [`NodeLedger`] in a node account: discriminator, version, bump, operator,
@@ -247,6 +261,47 @@ impl Node {
         sortition::weight(self.stake, self.reputation.weight_factor_bps())
     }
 
+    /// The active stake that counts for a round whose seed became public at `round_slot`:
+    /// nothing if the node was registered at or after that slot; otherwise its stake less
+    /// what was added at or after it (the warm-up). Stake that predates the randomness is
+    /// the only stake that can win a round, so capturing a job needs a real share of the
+    /// network's stake, not keys ground after the seed was known.
+    pub fn round_stake(&self, round_slot: u64) -> u64 {
+        if self.registered_slot >= round_slot {
+            return 0;
+        }
+        let mut warming = 0u64;
+        if self.warming_since_slot >= round_slot {
+            warming = warming.saturating_add(self.warming_stake);
+        }
+        if self.older_warming_since_slot >= round_slot {
+            warming = warming.saturating_add(self.older_warming_stake);
+        }
+        self.stake.saturating_sub(warming)
+    }
+
+    /// Records `amount` staked in `slot` (after `stake` grew by it) for the warm-up.
+    pub fn record_stake(&mut self, amount: u64, slot: u64) {
+        if self.warming_stake > 0 && self.warming_since_slot != slot {
+            self.older_warming_stake = self
+                .older_warming_stake
+                .saturating_add(self.warming_stake)
+                .min(self.stake);
+            self.older_warming_since_slot = self.warming_since_slot;
+            self.warming_stake = 0;
+        }
+        self.warming_stake = self.warming_stake.saturating_add(amount).min(self.stake);
+        self.warming_since_slot = slot;
+    }
+
+    /// Sortition weight for a round whose seed became public at `round_slot`.
+    pub fn round_weight(&self, round_slot: u64) -> u64 {
+        sortition::weight(
+            self.round_stake(round_slot),
+            self.reputation.weight_factor_bps(),
+        )
+    }
+
     pub fn invariant(&self) -> Result<()> {
         self.ledger().invariant()?;
         self.hardware.validate()?;
@@ -360,7 +415,12 @@ mod tests {
             endpoint: "https://a.example".into(),
             gov_power: LockedPower::default(),
             vote_lock_until: 0,
-            reserved: [0; 24],
+            registered_slot: 0,
+            warming_stake: 0,
+            warming_since_slot: 0,
+            older_warming_stake: 0,
+            older_warming_since_slot: 0,
+            reserved: [0; 8],
         };
         let mut account = Vec::new();
         node.try_serialize(&mut account).unwrap();
