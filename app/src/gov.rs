@@ -187,6 +187,7 @@ pub fn param_changes(assignments: &[String]) -> anyhow::Result<ParamChanges> {
             "audit_bps" => c.audit_bps = num(name, v)?,
             "audit_replicas" => c.audit_replicas = num(name, v)?,
             "max_audited_reward" => c.max_audited_reward = num(name, v)?,
+            "min_reward" => c.min_reward = num(name, v)?,
             other => bail!(
                 "unknown network parameter `{other}` (see `tessera config show` for the names)"
             ),
@@ -366,6 +367,7 @@ pub fn describe_action(action: &ProposalAction) -> String {
                     "max_audited_reward",
                     c.max_audited_reward.map(|v| v.to_string()),
                 ),
+                ("min_reward", c.min_reward.map(|v| v.to_string())),
             ];
             format!("set {}", assignments(&set))
         }

@@ -38,6 +38,8 @@ pub fn default_params() -> Params {
         audit_bps: 1_000,
         audit_replicas: 2,
         max_audited_reward: 250_000,
+        // 0.01 token: with the 2.5% fee, every self-dealt job costs its submitter real money.
+        min_reward: 10_000,
     }
 }
 

@@ -33,6 +33,10 @@ async fn migrate(conn: &Connection, mint: &str) -> anyhow::Result<()> {
 struct Cli {
     #[command(flatten)]
     connection: Connection,
+    /// Log more: -v for the agents' info lines, -vv for debug (the in-process bank and the
+    /// program's log included). Without it only warnings are logged; RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -124,8 +128,29 @@ fn default_sigpipe() {
     }
 }
 
+/// Installs the log subscriber before anything else can: the in-process bank (solana's
+/// program-test) would otherwise install its own logger at debug level, and a first run of
+/// the demo would print thousands of runtime and program-log lines before its tables.
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // `init` also routes the `log` crate's records (the Solana crates') through the filter.
+    use std::io::IsTerminal;
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    init_logging(cli.verbose);
     #[cfg(unix)]
     if !matches!(
         cli.command,

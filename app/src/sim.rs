@@ -356,6 +356,10 @@ pub struct ScenarioReport {
     pub settled_after: Vec<usize>,
     /// Whether adversaries re-staked after every wave.
     pub restake: bool,
+    /// The sortition-capture attack against every posted job (fresh nodes ground after the
+    /// seed, registered, staked and claiming in one transaction): attempts and landings.
+    /// Its transactions are not counted in `transactions`.
+    pub fresh_captures: crate::capture::CaptureTally,
     pub problems: Vec<String>,
 }
 
@@ -591,6 +595,17 @@ async fn scenario(
         (cfg.jobs as u64 + 1) * reward * 8,
     )?;
     let cpu = Backend::Cpu(Cpu::new(1)?);
+    // An outside attacker grinding fresh nodes against every job; its own generator, so the
+    // scenario's draws are the same with or without it.
+    let (grinder_wallet, grinder_token) =
+        bank.actor_with(rng.keypair(), rng.keypair(), params.min_stake)?;
+    let grinder = crate::capture::Grinder {
+        wallet: grinder_wallet,
+        token_account: grinder_token,
+    };
+    let mut grind_rng = Rng::new(seed ^ 0x6772_696e_6465_7221);
+    let mut captures = crate::capture::CaptureTally::default();
+    let mut capture_transactions = 0u64;
     let mut strategy_stake: BTreeMap<String, u64> = BTreeMap::new();
     for op in &operators {
         *strategy_stake
@@ -634,6 +649,19 @@ async fn scenario(
             };
             let (address, expected_root) =
                 bank.post_kernel_job(&submitter, &submitter_token, post, &cpu)?;
+            if let Some(state) = read_job(&bank, &address) {
+                let before = bank.chain.transactions();
+                match grinder.attack(&bank.chain, &address, &state, &params, || {
+                    grind_rng.keypair()
+                }) {
+                    Some(landed) => {
+                        captures.attempts += 1;
+                        captures.landed += usize::from(landed);
+                    }
+                    None => captures.not_ground += 1,
+                }
+                capture_transactions += bank.chain.transactions() - before;
+            }
             posted.push(SimJob {
                 nonce,
                 address,
@@ -735,7 +763,13 @@ async fn scenario(
         }
     }
     let wall = started.elapsed().as_secs_f64();
-    let transactions = bank.chain.transactions() - transactions_before;
+    let transactions = bank.chain.transactions() - transactions_before - capture_transactions;
+    if captures.landed > 0 {
+        problems.push(format!(
+            "{} of {} fresh-node captures took a slot (nodes made after the seed must not count)",
+            captures.landed, captures.attempts
+        ));
+    }
 
     let mut report = ScenarioReport {
         name: name.into(),
@@ -773,6 +807,7 @@ async fn scenario(
         earnings,
         settled_after,
         restake: cfg.restake,
+        fresh_captures: captures,
         problems,
     };
     for (job, expected, bound) in &outcomes {
@@ -936,6 +971,13 @@ fn print_scenario(s: &ScenarioReport) {
         .map(|(k, v)| format!("{k} {:+.4}", v.last().copied().unwrap_or(0.0)))
         .collect();
     println!("  net earnings per staked token: {}", finals.join("  "));
+    println!(
+        "  fresh-node captures (keys ground after the seed): {} attempted, {} landed, {} jobs without a winning key in {} tries",
+        s.fresh_captures.attempts,
+        s.fresh_captures.landed,
+        s.fresh_captures.not_ground,
+        crate::capture::GRIND_LIMIT
+    );
     for p in &s.problems {
         println!("  CHECK FAILED: {p}");
     }
@@ -1045,6 +1087,27 @@ fn write_outputs(cfg: &SimConfig, report: &SimReport) -> anyhow::Result<()> {
             s.jobs_per_minute
         );
     }
+    let _ = writeln!(
+        md,
+        "\n## Sortition capture with fresh nodes\n\nAgainst every posted job, an outside \
+         attacker grinds operator keys after the job's seed is public until one's node wins a \
+         priority ticket with `min_stake`, then sends `register_node + stake + claim` in one \
+         transaction (up to {} keys per job). The warm-up rule must refuse every attempt.\n",
+        crate::capture::GRIND_LIMIT
+    );
+    let _ = writeln!(
+        md,
+        "| scenario | attempts | landed | jobs without a winning key |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|");
+    for s in &report.scenarios {
+        let c = &s.fresh_captures;
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} |",
+            s.name, c.attempts, c.landed, c.not_ground
+        );
+    }
     let _ = writeln!(md, "\n## Net earnings per staked token at the end\n");
     let _ = writeln!(md, "| scenario | strategy | net tokens per staked token |");
     let _ = writeln!(md, "|---|---|---|");
@@ -1075,7 +1138,7 @@ fn write_outputs(cfg: &SimConfig, report: &SimReport) -> anyhow::Result<()> {
         if s.problems.is_empty() {
             let _ = writeln!(
                 md,
-                "- {}: tokens conserved, vaults match the accounts, no honest node slashed outside a job a collusion won, wrong-acceptance rate within its bound.",
+                "- {}: tokens conserved, vaults match the accounts, no honest node slashed outside a job a collusion won, wrong-acceptance rate within its bound, no fresh-node capture landed.",
                 s.name
             );
         }

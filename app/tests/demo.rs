@@ -21,3 +21,44 @@ async fn the_demo_runs_and_keeps_every_invariant() {
     }
     std::fs::remove_dir_all(&out).ok();
 }
+
+/// A newcomer's first run: the `tessera` binary with an empty environment (no `RUST_LOG`, no
+/// variables of ours) prints its tables, not the in-process bank's debug log or the
+/// program's `msg!` lines.
+#[test]
+fn a_first_run_of_the_demo_binary_prints_the_tables_and_no_log_flood() {
+    let out = std::env::temp_dir().join(format!("tessera-demo-bin-{}", std::process::id()));
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["demo", "--out"])
+        .arg(&out)
+        .env_clear()
+        .output()
+        .expect("run the tessera binary");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "demo failed: {stderr}");
+    for (name, text) in [("stdout", &stdout), ("stderr", &stderr)] {
+        for noise in ["DEBUG", "TRACE", "Program log:", "solana_runtime", "INFO"] {
+            assert!(
+                !text.contains(noise),
+                "{name} contains `{noise}`:\n{}",
+                text.lines()
+                    .filter(|l| l.contains(noise))
+                    .take(5)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+        }
+    }
+    // What it does print: the jobs and operators tables.
+    assert!(
+        stdout.contains("behaviour") && stdout.contains("Accepted"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.lines().count() < 200,
+        "{} lines on stdout",
+        stdout.lines().count()
+    );
+    std::fs::remove_dir_all(&out).ok();
+}
