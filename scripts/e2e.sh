@@ -17,12 +17,17 @@ E2E_DIR=${E2E_DIR:-$(mktemp -d /tmp/tessera-e2e.XXXXXX)}
 RPC_PORT=${RPC_PORT:-18899}
 FAUCET_PORT=${FAUCET_PORT:-18651}
 if [ -n "${ANCHOR_PROVIDER_URL:-}" ]; then
-  # Under `anchor test`: the validator is Anchor's, with the program already loaded.
+  # Under `anchor test`: the validator is Anchor's, with the program already loaded,
+  # upgradeable, with the provider wallet as upgrade authority (Anchor.toml [test]): only
+  # that key may initialize the network.
   URL=$ANCHOR_PROVIDER_URL
   attach=(--attach)
+  authority=${ANCHOR_WALLET:-$HOME/.config/solana/id.json}
+  authority=${authority/#\~/$HOME}
 else
   URL=http://127.0.0.1:$RPC_PORT
   attach=()
+  authority=$E2E_DIR/authority.json
 fi
 export RUST_LOG=${RUST_LOG:-info}
 start=$(date +%s)
@@ -39,8 +44,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$bin/tessera" keygen --out "$E2E_DIR/authority.json" >/dev/null
-"$bin/tessera" --url "$URL" --keypair "$E2E_DIR/authority.json" localnet "${attach[@]}" \
+[ -f "$authority" ] || "$bin/tessera" keygen --out "$authority" >/dev/null
+"$bin/tessera" --url "$URL" --keypair "$authority" localnet "${attach[@]}" \
   --ledger "$E2E_DIR/ledger" --addresses "$E2E_DIR/addresses.json" --rpc-port "$RPC_PORT" \
   --faucet-port "$FAUCET_PORT" >"$E2E_DIR/localnet.log" 2>&1 &
 pids+=($!)

@@ -43,6 +43,8 @@ impl Bank {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let chain = Arc::new(InProcessChain::new(ProgramMode::from_env(&root)?)?);
         chain.airdrop(&authority.pubkey(), 1_000 * SOL)?;
+        // The deployer: only the program's upgrade authority may initialize the network.
+        chain.set_upgrade_authority(&authority.pubkey())?;
         let rent = chain.rent_exempt_minimum(token::MINT_LEN);
         let create = token::create_mint(
             &authority.pubkey(),

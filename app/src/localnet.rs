@@ -58,6 +58,18 @@ pub async fn migrate<C: Chain>(
                 existing.mint
             );
         }
+        // Initialized by us, or by us and then handed over to governance; anything else is
+        // someone else's network (a front-run `initialize` on a program without an upgrade
+        // authority check, or the wrong cluster).
+        let ours =
+            existing.authority == authority.pubkey() || existing.authority == pda::governance().0;
+        if !ours {
+            bail!(
+                "the network on this cluster was initialized by {} (not this keypair, {}, nor                  governance): refusing to use it; check --url and --keypair",
+                existing.authority,
+                authority.pubkey()
+            );
+        }
         println!("network already initialized (config {})", pda::config().0);
         return Ok(existing);
     }
@@ -269,9 +281,12 @@ pub async fn localnet(
                 .arg((rpc_port + 1000).to_string())
                 .arg("--mint")
                 .arg(authority.pubkey().to_string())
-                .arg("--bpf-program")
+                // Upgradeable, with the localnet's authority as upgrade authority: only it
+                // may initialize the network.
+                .arg("--upgradeable-program")
                 .arg(tessera_sdk::tessera::ID.to_string())
                 .arg(so)
+                .arg(authority.pubkey().to_string())
                 .stdout(Stdio::null())
                 .stderr(Stdio::inherit())
                 .kill_on_drop(true)

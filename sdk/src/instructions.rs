@@ -38,6 +38,8 @@ pub fn initialize(authority: &Pubkey, mint: &Pubkey, params: Params) -> Instruct
             treasury: pda::treasury().0,
             token_program: spl_token::ID,
             system_program: system_program::ID,
+            program: tessera::ID,
+            program_data: pda::program_data(),
         },
         instruction::Initialize {
             args: InitializeArgs { params },

@@ -7,6 +7,16 @@ pub fn config() -> (Pubkey, u8) {
     Pubkey::find_program_address(&[CONFIG_SEED], &tessera::ID)
 }
 
+/// The program's ProgramData account under the upgradeable loader (holds its upgrade
+/// authority, which `initialize` requires as signer).
+pub fn program_data() -> Pubkey {
+    Pubkey::find_program_address(
+        &[tessera::ID.as_ref()],
+        &tessera::instructions::initialize::BPF_LOADER_UPGRADEABLE_ID,
+    )
+    .0
+}
+
 /// Token account holding all operator stake.
 pub fn stake_vault() -> (Pubkey, u8) {
     Pubkey::find_program_address(&[STAKE_VAULT_SEED], &tessera::ID)

@@ -161,6 +161,10 @@ impl TestEnv {
         chain
             .airdrop(&authority.pubkey(), ACTOR_LAMPORTS)
             .expect("airdrop");
+        // The deployer: only the program's upgrade authority may initialize the network.
+        chain
+            .set_upgrade_authority(&authority.pubkey())
+            .expect("upgrade authority");
         let mint = Keypair::new();
         let rent = chain.rent_exempt_minimum(token::MINT_LEN);
         let ixs = token::create_mint(

@@ -234,4 +234,6 @@ pub enum TesseraError {
     RewardBelowMinimum,
     #[msg("min_reward must be at least 1")]
     MinRewardOutOfBounds,
+    #[msg("only the program's upgrade authority (from its ProgramData account) may initialize the network")]
+    NotUpgradeAuthority,
 }

@@ -174,6 +174,27 @@ impl InProcessChain {
             .map_err(|e| ChainError::Setup(format!("set_account {address}: {e:?}")))
     }
 
+    /// Makes `authority` the program's upgrade authority, as a deployer's `solana program
+    /// deploy` would (the `.so` is loaded through the upgradeable loader with none; the
+    /// native builtin has no ProgramData, and this does nothing for it). `initialize`
+    /// requires that authority's signature.
+    pub fn set_upgrade_authority(&self, authority: &Pubkey) -> Result<(), ChainError> {
+        let address = crate::pda::program_data();
+        let Some(mut account) = self.get_account(&address) else {
+            return Ok(());
+        };
+        // Bincode `ProgramData { slot, upgrade_authority_address: Option<Pubkey> }` after its
+        // tag: the option's tag at byte 12, the key at 13..45; the bytecode follows at 45.
+        let header = account
+            .data
+            .get_mut(..45)
+            .filter(|h| h[..4] == [3, 0, 0, 0])
+            .ok_or_else(|| ChainError::Setup(format!("{address} is not a ProgramData account")))?;
+        header[12] = 1;
+        header[13..45].copy_from_slice(authority.as_ref());
+        self.set_account(&address, account)
+    }
+
     /// Gives `address` lamports out of thin air (test and demo set-up only).
     pub fn airdrop(&self, address: &Pubkey, lamports: u64) -> Result<(), ChainError> {
         self.svm()

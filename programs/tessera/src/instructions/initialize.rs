@@ -2,6 +2,7 @@ use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 
 use crate::constants::*;
+use crate::error::TesseraError;
 use crate::events::NetworkInitialized;
 use crate::state::{Config, Params};
 
@@ -60,9 +61,78 @@ pub struct Initialize<'info> {
 
     pub token_program: Program<'info, Token>,
     pub system_program: Program<'info, System>,
+
+    /// This program's account: its loader and, for the upgradeable loader, where its
+    /// ProgramData lives.
+    /// CHECK: the address is this program's; the data is read by `check_upgrade_authority`.
+    #[account(address = crate::ID @ TesseraError::NotUpgradeAuthority)]
+    pub program: UncheckedAccount<'info>,
+
+    /// The program's ProgramData account (upgradeable loader), whose upgrade authority must
+    /// sign: nobody but the deployer can initialize the network (no front-running).
+    /// CHECK: its address is the one the program account names; read by
+    /// `check_upgrade_authority`.
+    pub program_data: UncheckedAccount<'info>,
+}
+
+/// Address of the upgradeable BPF loader (loader v3).
+pub const BPF_LOADER_UPGRADEABLE_ID: Pubkey =
+    pubkey!("BPFLoaderUpgradeab1e11111111111111111111111");
+/// Address of the native loader (builtins: how the test suite runs the program natively).
+pub const NATIVE_LOADER_ID: Pubkey = pubkey!("NativeLoader1111111111111111111111111111111");
+
+/// Requires `authority` to be the program's upgrade authority: the program account (owned by
+/// the upgradeable loader, bincode `Program { programdata_address }`, tag 2) names
+/// `program_data`, whose state (`ProgramData { slot, upgrade_authority_address }`, tag 3)
+/// holds `Some(authority)`. A program without an upgrade authority (immutable, or another
+/// loader) cannot be initialized. Off chain only, the program loaded as a native builtin (the
+/// test suite's native mode) has no ProgramData and is let through.
+pub fn check_upgrade_authority(
+    program: &AccountInfo,
+    program_data: &AccountInfo,
+    authority: &Pubkey,
+) -> Result<()> {
+    if *program.owner == NATIVE_LOADER_ID && cfg!(not(target_os = "solana")) {
+        return Ok(());
+    }
+    require_keys_eq!(
+        *program.owner,
+        BPF_LOADER_UPGRADEABLE_ID,
+        TesseraError::NotUpgradeAuthority
+    );
+    let named = {
+        let data = program.try_borrow_data()?;
+        match (data.get(..4), data.get(4..36)) {
+            (Some([2, 0, 0, 0]), Some(address)) => {
+                Pubkey::try_from(address).map_err(|_| error!(TesseraError::NotUpgradeAuthority))?
+            }
+            _ => return err!(TesseraError::NotUpgradeAuthority),
+        }
+    };
+    require_keys_eq!(*program_data.key, named, TesseraError::NotUpgradeAuthority);
+    require_keys_eq!(
+        *program_data.owner,
+        BPF_LOADER_UPGRADEABLE_ID,
+        TesseraError::NotUpgradeAuthority
+    );
+    let data = program_data.try_borrow_data()?;
+    // Tag (4), deployment slot (8), Option tag (1), authority (32).
+    let holder = match (data.get(..4), data.get(12), data.get(13..45)) {
+        (Some([3, 0, 0, 0]), Some(1), Some(key)) => {
+            Pubkey::try_from(key).map_err(|_| error!(TesseraError::NotUpgradeAuthority))?
+        }
+        _ => return err!(TesseraError::NotUpgradeAuthority),
+    };
+    require_keys_eq!(holder, *authority, TesseraError::NotUpgradeAuthority);
+    Ok(())
 }
 
 pub(crate) fn handler(ctx: Context<Initialize>, args: InitializeArgs) -> Result<()> {
+    check_upgrade_authority(
+        &ctx.accounts.program,
+        &ctx.accounts.program_data,
+        ctx.accounts.authority.key,
+    )?;
     args.params.validate()?;
     let accounts = &mut *ctx.accounts;
     let config = &mut accounts.config;
