@@ -12,6 +12,8 @@ use tessera::state::{
 use tessera_sdk::{instructions as ix, pda};
 use tessera_tests::*;
 
+use crate::spot_check::Spot;
+
 const STAKE: u64 = 10_000_000;
 const REWARD: u64 = 1_000_000;
 const TRUTH: [u8; 32] = [0x11; 32];
@@ -285,42 +287,10 @@ fn m7_the_penalised_operator_cannot_collect_the_expiry_bounty() {
     );
 }
 
-/// A spot-check network and its job, for finding 2.
-struct Spot {
-    env: TestEnv,
-    submitter: Actor,
-    workers: Vec<Actor>,
-}
-
-impl Spot {
-    fn new(workers: usize) -> Self {
-        let env = TestEnv::new();
-        let workers = (0..workers).map(|_| env.staked_operator(STAKE)).collect();
-        let submitter = env.actor();
-        Self {
-            env,
-            submitter,
-            workers,
-        }
-    }
-
-    fn post(&self, nonce: u64) -> Pubkey {
-        let mut args = self.env.job_args(nonce, 1, SPOT_REWARD);
-        args.spot_check = true;
-        self.env.post_job(&self.submitter, args).unwrap();
-        pda::job(&self.submitter.key(), nonce).0
-    }
-
-    fn claim_commit(&self, worker: usize, job: &Pubkey, root: [u8; 32]) {
-        let w = &self.workers[worker];
-        self.env.claim(w, 0, job).unwrap();
-        self.env.commit(w, 0, job, root, salt(w)).unwrap();
-    }
-
-    fn reveal(&self, worker: usize, job: &Pubkey, root: [u8; 32]) {
-        let w = &self.workers[worker];
-        self.env.reveal(w, 0, job, root, salt(w)).unwrap();
-    }
+/// Worker `worker` of `s` claims `job` and commits `root`.
+fn claim_commit(s: &Spot, worker: usize, job: &Pubkey, root: [u8; 32]) {
+    s.claim(worker, job);
+    s.commit(worker, job, root);
 }
 
 /// Finding 2(a): a worker that committed a wrong root could read the draw off chain and,
@@ -328,10 +298,10 @@ impl Spot {
 /// slash (50 %). Committing and not revealing now costs a slash, whatever the audit state.
 #[test]
 fn h2a_a_worker_that_commits_and_never_draws_its_audit_is_slashed() {
-    let s = Spot::new(1);
+    let s = Spot::new(1, None);
     let env = &s.env;
     let job = s.post(1);
-    s.claim_commit(0, &job, LIE);
+    claim_commit(&s, 0, &job, LIE);
     // Nobody draws; the deadline passes; anyone settles.
     let j = env.read::<Job>(&job);
     assert_eq!(j.audit, AuditState::Pending);
@@ -352,7 +322,7 @@ fn h2a_a_worker_that_commits_and_never_draws_its_audit_is_slashed() {
 /// the loop costs the coalition money.
 #[test]
 fn h2b_self_dealt_forced_audits_do_not_profit_the_coalition() {
-    let s = Spot::new(3);
+    let s = Spot::new(3, None);
     let env = &s.env;
     // The treasury holds fees and penalties of other jobs.
     env.mint_to(&pda::treasury().0, 100 * SPOT_REWARD);
@@ -372,13 +342,13 @@ fn h2b_self_dealt_forced_audits_do_not_profit_the_coalition() {
     let treasury_before = env.treasury_balance();
     for nonce in 1..=4u64 {
         let job = s.post(nonce);
-        s.claim_commit(0, &job, TRUTH);
+        claim_commit(&s, 0, &job, TRUTH);
         // Let the audit slot age out, then force the audit.
         env.age_out_slot(env.read::<Job>(&job).audit_slot);
         env.draw_audit_until_drawn(&job);
         assert_eq!(env.read::<Job>(&job).audit, AuditState::Drawn);
         for auditor in [1, 2] {
-            s.claim_commit(auditor, &job, TRUTH);
+            claim_commit(&s, auditor, &job, TRUTH);
         }
         for worker in 0..3 {
             s.reveal(worker, &job, TRUTH);
@@ -401,11 +371,11 @@ fn h2b_self_dealt_forced_audits_do_not_profit_the_coalition() {
 /// the forcing draw.
 #[test]
 fn h2c_a_forced_audit_is_seeded_by_a_slot_hash_nobody_knew_in_advance() {
-    let s = Spot::new(3);
+    let s = Spot::new(3, None);
     let env = &s.env;
     let job = s.post(1);
     let posted_seed = env.read::<Job>(&job).seed;
-    s.claim_commit(0, &job, TRUTH);
+    claim_commit(&s, 0, &job, TRUTH);
     env.age_out_slot(env.read::<Job>(&job).audit_slot);
     env.draw_audit_until_drawn(&job);
     let drawn = env.read::<Job>(&job);
@@ -421,7 +391,7 @@ fn h2c_a_forced_audit_is_seeded_by_a_slot_hash_nobody_knew_in_advance() {
     assert_eq!(drawn.seed, audit_seed(&posted_seed, &hash));
     // The auditors' claims and the worker's slot still work on it.
     for auditor in [1, 2] {
-        s.claim_commit(auditor, &job, TRUTH);
+        claim_commit(&s, auditor, &job, TRUTH);
     }
     assert!(env
         .read::<Job>(&job)

@@ -23,15 +23,16 @@ fn audit_fee(params: &Params) -> u64 {
     (u64::from(params.audit_bps) * u64::from(params.audit_replicas) * REWARD).div_ceil(10_000)
 }
 
-struct Spot {
-    env: TestEnv,
-    submitter: Actor,
-    workers: Vec<Actor>,
+/// A spot-check network: workers staked before any job (shared with `attacks`).
+pub(crate) struct Spot {
+    pub(crate) env: TestEnv,
+    pub(crate) submitter: Actor,
+    pub(crate) workers: Vec<Actor>,
 }
 
 impl Spot {
     /// A network with `workers` staked operators; `audit_bps` replaces the default.
-    fn new(workers: usize, audit_bps: Option<u16>) -> Self {
+    pub(crate) fn new(workers: usize, audit_bps: Option<u16>) -> Self {
         let env = TestEnv::new();
         if let Some(audit_bps) = audit_bps {
             let params = Params {
@@ -49,45 +50,45 @@ impl Spot {
         }
     }
 
-    fn post(&self, nonce: u64) -> Pubkey {
+    pub(crate) fn post(&self, nonce: u64) -> Pubkey {
         let mut args = self.env.job_args(nonce, 1, REWARD);
         args.spot_check = true;
         self.env.post_job(&self.submitter, args).unwrap();
         pda::job(&self.submitter.key(), nonce).0
     }
 
-    fn job(&self, job: &Pubkey) -> Job {
+    pub(crate) fn job(&self, job: &Pubkey) -> Job {
         self.env.read(job)
     }
 
-    fn node(&self, worker: usize) -> Node {
+    pub(crate) fn node(&self, worker: usize) -> Node {
         self.env.node(&self.workers[worker].key(), 0)
     }
 
-    fn salt(&self, worker: usize) -> [u8; 32] {
+    pub(crate) fn salt(&self, worker: usize) -> [u8; 32] {
         self.workers[worker].key().to_bytes()
     }
 
-    fn claim(&self, worker: usize, job: &Pubkey) {
+    pub(crate) fn claim(&self, worker: usize, job: &Pubkey) {
         self.env
             .claim(&self.workers[worker], 0, job)
             .unwrap_or_else(|e| panic!("worker {worker} claims: {e}"));
     }
 
-    fn commit(&self, worker: usize, job: &Pubkey, root: [u8; 32]) {
+    pub(crate) fn commit(&self, worker: usize, job: &Pubkey, root: [u8; 32]) {
         self.env
             .commit(&self.workers[worker], 0, job, root, self.salt(worker))
             .unwrap_or_else(|e| panic!("worker {worker} commits: {e}"));
     }
 
-    fn reveal(&self, worker: usize, job: &Pubkey, root: [u8; 32]) {
+    pub(crate) fn reveal(&self, worker: usize, job: &Pubkey, root: [u8; 32]) {
         self.env
             .reveal(&self.workers[worker], 0, job, root, self.salt(worker))
             .unwrap_or_else(|e| panic!("worker {worker} reveals: {e}"));
     }
 
     /// Workers 1 and 2 claim the audit round and commit `root`.
-    fn audit(&self, job: &Pubkey, root: [u8; 32]) {
+    pub(crate) fn audit(&self, job: &Pubkey, root: [u8; 32]) {
         for auditor in [1, 2] {
             self.claim(auditor, job);
             self.commit(auditor, job, root);
