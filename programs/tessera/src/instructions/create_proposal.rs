@@ -116,7 +116,6 @@ pub(crate) fn handler(ctx: Context<CreateProposal>, args: CreateProposalArgs) ->
     let governance = &mut accounts.governance;
     governance.votes_open_until = governance.votes_open_until.max(voting_ends_at);
     if gov.proposal_deposit > 0 {
-        let governance = &mut accounts.governance;
         governance.proposal_deposits = governance
             .proposal_deposits
             .checked_add(gov.proposal_deposit)

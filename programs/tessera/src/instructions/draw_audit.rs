@@ -66,8 +66,8 @@ pub(crate) fn handler(ctx: Context<DrawAudit>) -> Result<()> {
         // The auditors' seed is public from now: only nodes and stake older count.
         job.round_slot = clock.slot;
     }
-    // From now on the job records the slot whose hash decided (0: forced), so anyone can
-    // check the draw against SlotHashes.
+    // From now on the job records the slot whose hash decided (for a forced audit, the
+    // re-armed slot whose hash seeded the auditors), so anyone can check it against SlotHashes.
     job.audit_slot = drawn_from_slot;
     if audited {
         job.audit = AuditState::Drawn;
