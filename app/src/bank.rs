@@ -239,7 +239,7 @@ impl Bank {
             nonce,
             kernel_id: job.kernel() as u8,
             input: InputRef {
-                hash: fetch::sha256(input),
+                hash: fetch::input_root(input),
                 uri: format!("file://{}", std::fs::canonicalize(path)?.display()),
                 size_bytes: input.len() as u64,
             },

@@ -18,7 +18,7 @@ use tessera_sdk::tessera::state::{
     Requirements, SlotState,
 };
 use tessera_sdk::{instructions as ix, pda, RpcChain};
-use tessera_worker::fetch::sha256;
+use tessera_worker::fetch::input_root;
 use tessera_worker::store::{hex, parse_hex32};
 
 /// Where to connect and who signs.
@@ -101,6 +101,9 @@ pub enum JobCommand {
         #[arg(long)]
         mine: bool,
     },
+    /// Print a file's input root and size: what `submit --input-root --input-size` take for an
+    /// input you host yourself.
+    Root { file: PathBuf },
 }
 
 #[derive(Args)]
@@ -114,9 +117,11 @@ pub struct SubmitArgs {
     /// The input: a local file (hashed and sized here, referenced as file://) or a URI.
     #[arg(long)]
     pub input: String,
-    /// SHA-256 of a URI input (hex); computed for a local file.
+    /// Root of a URI input (hex; `tessera job root FILE` prints it): the tree of
+    /// `tessera_step::tree`, which lets a dispute open any one operand. Computed for a local
+    /// file.
     #[arg(long)]
-    pub input_sha256: Option<String>,
+    pub input_root: Option<String>,
     /// Size of a URI input in bytes; computed for a local file.
     #[arg(long)]
     pub input_size: Option<u64>,
@@ -332,6 +337,12 @@ pub async fn job<C: Chain>(
             Ok(())
         }
         JobCommand::Watch { job, every } => watch(chain, &job, every).await,
+        JobCommand::Root { file } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            println!("root {}\nsize {}", hex(&input_root(&bytes)), bytes.len());
+            Ok(())
+        }
         JobCommand::Result { job, out } => result(chain, &job, &out).await,
         JobCommand::Cancel {
             nonce,
@@ -397,7 +408,7 @@ fn status(job: &Job) -> String {
 
 pub fn describe_job(address: &Pubkey, job: &Job) -> String {
     let mut out = format!(
-        "job {address}\n  submitter {}  nonce {}\n  kernel {} ({} work units)  replicas {} (+{} escalation)  reward {}\n  input {} ({} bytes, sha256 {})\n  status {}  commit by {}  reveal by {}\n",
+        "job {address}\n  submitter {}  nonce {}\n  kernel {} ({} work units)  replicas {} (+{} escalation)  reward {}\n  input {} ({} bytes, root {})\n  status {}  commit by {}  reveal by {}\n",
         job.submitter,
         job.nonce,
         KernelId::from_u8(job.kernel_id).map_or("?".to_string(), |k| k.name().to_string()),
@@ -453,17 +464,17 @@ async fn submit<C: Chain>(signer: SignerFn<'_>, chain: &C, args: SubmitArgs) -> 
         let absolute = std::fs::canonicalize(&args.input)?;
         (
             format!("file://{}", absolute.display()),
-            sha256(&bytes),
+            input_root(&bytes),
             bytes.len() as u64,
         )
     } else {
         let hash = args
-            .input_sha256
+            .input_root
             .as_deref()
             .and_then(parse_hex32)
             .with_context(|| {
                 format!(
-                    "{} is not a local file: give --input-sha256 (64 hex digits) and --input-size",
+                    "{} is not a local file: give --input-root (64 hex digits; `tessera job root FILE` prints it) and --input-size",
                     args.input
                 )
             })?;

@@ -125,7 +125,7 @@ async fn submit_follow_and_collect_a_job_with_the_cli() {
         kernel: "matmul_f32".into(),
         params_hex: hex(&kernel_job.encode_params()),
         input: input_path.display().to_string(),
-        input_sha256: None,
+        input_root: None,
         input_size: None,
         replicas: 1,
         spot_check: false,
@@ -142,7 +142,7 @@ async fn submit_follow_and_collect_a_job_with_the_cli() {
     let address = pda::job(&submitter.key(), 1).0;
     let job: Job = env.read(&address);
     assert_eq!(job.input.size_bytes, input.len() as u64);
-    assert_eq!(job.input.hash, tessera_worker::fetch::sha256(&input));
+    assert_eq!(job.input.hash, tessera_worker::fetch::input_root(&input));
     assert_eq!(job.requirements.region_mask, (1 << 3) | (1 << 4));
     // Bad input is refused with a reason a person can act on.
     let mut bad = submit(2);
@@ -159,7 +159,7 @@ async fn submit_follow_and_collect_a_job_with_the_cli() {
     let err = commands::job(chain, &sub_signer, JobCommand::Submit(bad))
         .await
         .unwrap_err();
-    assert!(format!("{err:#}").contains("--input-sha256"), "{err:#}");
+    assert!(format!("{err:#}").contains("--input-root"), "{err:#}");
 
     // A second job, cancelled.
     commands::job(chain, &sub_signer, JobCommand::Submit(submit(3)))

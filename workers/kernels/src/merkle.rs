@@ -1,77 +1,58 @@
-//! Result roots: a job's output split into fixed-size chunks, hashed into a SHA-256 Merkle
-//! tree with domain separation, and bound to the output's length.
+//! Result and input roots: the commitment tree of `tessera_step::tree` (32-byte cells under a
+//! SHA-256 Merkle tree, sealed with the length) built with software SHA-256, 4 KiB chunk by
+//! chunk in parallel.
 //!
-//! - leaf `i` = `sha256(0x00 ‖ chunk_i)`, chunks of [`CHUNK_SIZE`] bytes (the last may be
-//!   shorter; an empty output is one empty chunk);
-//! - inner node = `sha256(0x01 ‖ left ‖ right)`; a level with an odd count carries its last
-//!   node up unchanged;
-//! - root = `sha256(0x02 ‖ output length as u64 LE ‖ tree root)`.
-//!
-//! An inclusion proof lets anyone check a single chunk against the root (disputes, partial
-//! downloads) without the rest of the output.
+//! Two kinds of proof come out of it: a chunk's (a worker serving a result piecewise, a
+//! partial download) and a cell's (one element, which a dispute opens on chain; see
+//! `tessera_step`). Both check against the same root.
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
+use tessera_step::tree::{self, CHUNK_LEVEL};
+pub use tessera_step::tree::{cell_count, chunk_count, Hash, CELL, CHUNK as CHUNK_SIZE};
 
-/// Bytes per chunk.
-pub const CHUNK_SIZE: usize = 4096;
+/// Software SHA-256 for the tree.
+pub struct Sha2;
 
-const LEAF: u8 = 0;
-const NODE: u8 = 1;
-const ROOT: u8 = 2;
-
-pub type Hash = [u8; 32];
-
-fn leaf(chunk: &[u8]) -> Hash {
-    Sha256::new()
-        .chain_update([LEAF])
-        .chain_update(chunk)
-        .finalize()
-        .into()
+impl tree::Hasher for Sha2 {
+    fn hashv(parts: &[&[u8]]) -> Hash {
+        let mut hasher = Sha256::new();
+        for part in parts {
+            hasher.update(part);
+        }
+        hasher.finalize().into()
+    }
 }
 
-fn node(left: &Hash, right: &Hash) -> Hash {
-    Sha256::new()
-        .chain_update([NODE])
-        .chain_update(left)
-        .chain_update(right)
-        .finalize()
-        .into()
-}
-
-fn seal(len: u64, tree: &Hash) -> Hash {
-    Sha256::new()
-        .chain_update([ROOT])
-        .chain_update(len.to_le_bytes())
-        .chain_update(tree)
-        .finalize()
-        .into()
-}
-
-/// Number of chunks of an output of `len` bytes.
-pub fn chunk_count(len: u64) -> u64 {
-    len.div_ceil(CHUNK_SIZE as u64).max(1)
-}
-
-fn chunks(output: &[u8]) -> Vec<&[u8]> {
-    if output.is_empty() {
+fn chunks(bytes: &[u8]) -> Vec<&[u8]> {
+    if bytes.is_empty() {
         vec![&[]]
     } else {
-        output.chunks(CHUNK_SIZE).collect()
+        bytes.chunks(CHUNK_SIZE).collect()
     }
+}
+
+/// The subtree roots of every chunk (the tree's level [`CHUNK_LEVEL`]), in parallel.
+fn chunk_roots(bytes: &[u8]) -> Vec<Hash> {
+    chunks(bytes)
+        .par_iter()
+        .map(|c| tree::subtree::<Sha2>(c))
+        .collect()
 }
 
 fn parent_level(level: &[Hash]) -> Vec<Hash> {
     level
         .chunks(2)
         .map(|pair| match pair {
-            [left, right] => node(left, right),
+            [left, right] => tree::node::<Sha2>(left, right),
             [last] => *last,
             _ => unreachable!("chunks(2) yields one or two"),
         })
         .collect()
 }
 
-fn levels(output: &[u8]) -> Vec<Vec<Hash>> {
-    let mut levels = vec![chunks(output).into_iter().map(leaf).collect::<Vec<_>>()];
+/// Every level from `base` up to the top.
+fn levels_from(base: Vec<Hash>) -> Vec<Vec<Hash>> {
+    let mut levels = vec![base];
     while levels.last().map_or(0, Vec::len) > 1 {
         let next = parent_level(levels.last().expect("a level"));
         levels.push(next);
@@ -79,72 +60,85 @@ fn levels(output: &[u8]) -> Vec<Vec<Hash>> {
     levels
 }
 
-/// The result root of `output`.
-pub fn root(output: &[u8]) -> Hash {
-    let levels = levels(output);
-    seal(output.len() as u64, &levels.last().expect("a level")[0])
+fn siblings(levels: &[Vec<Hash>], mut position: usize) -> Vec<Hash> {
+    let mut out = Vec::new();
+    for level in &levels[..levels.len() - 1] {
+        if position ^ 1 < level.len() {
+            out.push(level[position ^ 1]);
+        }
+        position /= 2;
+    }
+    out
 }
 
-/// The sibling hashes from a chunk up to the tree root (levels where the chunk's ancestor is
-/// carried up unchanged have none).
+/// The root of `bytes`: a job's result root, or its input root.
+pub fn root(bytes: &[u8]) -> Hash {
+    let levels = levels_from(chunk_roots(bytes));
+    tree::seal::<Sha2>(bytes.len() as u64, &levels.last().expect("a level")[0])
+}
+
+/// The sibling hashes from a chunk (or a cell) up to the top of the tree.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Proof {
     pub index: u64,
     pub siblings: Vec<Hash>,
 }
 
-/// A proof that chunk `index` of `output` is under [`root`]`(output)`.
-pub fn prove(output: &[u8], index: u64) -> Option<Proof> {
-    let levels = levels(output);
-    let mut position = usize::try_from(index).ok()?;
-    if position >= levels[0].len() {
+/// A proof that chunk `index` of `bytes` is under [`root`]`(bytes)`.
+pub fn prove(bytes: &[u8], index: u64) -> Option<Proof> {
+    let roots = chunk_roots(bytes);
+    let position = usize::try_from(index).ok()?;
+    if position >= roots.len() {
         return None;
     }
-    let mut siblings = Vec::new();
-    for level in &levels[..levels.len() - 1] {
-        let sibling = position ^ 1;
-        if sibling < level.len() {
-            siblings.push(level[sibling]);
-        }
-        position /= 2;
-    }
-    Some(Proof { index, siblings })
+    Some(Proof {
+        index,
+        siblings: siblings(&levels_from(roots), position),
+    })
 }
 
-/// Whether `chunk` is chunk `proof.index` of an output of `len` bytes whose root is `root`.
+/// Whether `chunk` is chunk `proof.index` of a `len`-byte string whose root is `root`.
 pub fn verify(root: &Hash, len: u64, chunk: &[u8], proof: &Proof) -> bool {
-    let count = chunk_count(len);
-    if proof.index >= count {
-        return false;
-    }
-    let expected_len = if proof.index + 1 == count {
-        len - proof.index * CHUNK_SIZE as u64
-    } else {
-        CHUNK_SIZE as u64
-    };
-    if chunk.len() as u64 != expected_len {
-        return false;
-    }
-    let mut hash = leaf(chunk);
-    let (mut position, mut width) = (proof.index, count);
-    let mut siblings = proof.siblings.iter();
-    while width > 1 {
-        let sibling = position ^ 1;
-        if sibling < width {
-            let Some(s) = siblings.next() else {
-                return false;
-            };
-            hash = if position % 2 == 0 {
-                node(&hash, s)
-            } else {
-                node(s, &hash)
-            };
-        }
-        position /= 2;
-        width = width.div_ceil(2);
-    }
-    siblings.next().is_none() && seal(len, &hash) == *root
+    tree::verify_chunk::<Sha2>(root, len, proof.index, chunk, &proof.siblings)
 }
+
+/// Cell `index` of `bytes` and its proof: one element's opening, as a dispute posts it.
+pub fn open_cell(bytes: &[u8], index: u64) -> Option<(Vec<u8>, Proof)> {
+    let (start, end) = tree::cell_range(bytes.len() as u64, index)?;
+    let cell = bytes[start as usize..end as usize].to_vec();
+    // Inside the chunk: the chunk's own levels from its cells.
+    let per_chunk = (CHUNK_SIZE / CELL) as u64;
+    let chunk = (index / per_chunk) as usize;
+    let chunk_bytes = chunks(bytes)[chunk];
+    let cells: Vec<Hash> = if chunk_bytes.is_empty() {
+        vec![tree::leaf::<Sha2>(&[])]
+    } else {
+        chunk_bytes.chunks(CELL).map(tree::leaf::<Sha2>).collect()
+    };
+    let mut path = siblings(&levels_from(cells), (index % per_chunk) as usize);
+    // Above it: the chunk's proof.
+    path.extend(prove(bytes, chunk as u64)?.siblings);
+    debug_assert_eq!(
+        path.len(),
+        tree::proof_len(bytes.len() as u64, 0, index),
+        "cell proofs climb the one tree"
+    );
+    Some((
+        cell,
+        Proof {
+            index,
+            siblings: path,
+        },
+    ))
+}
+
+/// Whether `cell` is cell `proof.index` of a `len`-byte string whose root is `root`.
+pub fn verify_cell(root: &Hash, len: u64, cell: &[u8], proof: &Proof) -> bool {
+    tree::verify_cell::<Sha2>(root, len, proof.index, cell, &proof.siblings)
+}
+
+/// Level of a chunk's root in the tree (cells are level 0).
+pub const CHUNK_ROOT_LEVEL: u32 = CHUNK_LEVEL;
 
 #[cfg(test)]
 mod tests {
@@ -191,6 +185,46 @@ mod tests {
     }
 
     #[test]
+    fn every_cell_opens_and_nothing_else_does() {
+        for len in [0, 5, 32, 33, 4096, 4097, 3 * 4096 + 100] {
+            let data = output(len);
+            let root = root(&data);
+            let cells = cell_count(len as u64);
+            for index in 0..cells {
+                let (cell, proof) = open_cell(&data, index).unwrap();
+                assert!(
+                    verify_cell(&root, len as u64, &cell, &proof),
+                    "len {len} cell {index}"
+                );
+                if !cell.is_empty() {
+                    let mut bad = cell.clone();
+                    bad[cell.len() - 1] ^= 0x40;
+                    assert!(!verify_cell(&root, len as u64, &bad, &proof));
+                }
+                if cells > 1 {
+                    let moved = Proof {
+                        index: (index + 1) % cells,
+                        ..proof.clone()
+                    };
+                    assert!(!verify_cell(&root, len as u64, &cell, &moved));
+                    let mut long = proof.clone();
+                    long.siblings.push([7; 32]);
+                    assert!(!verify_cell(&root, len as u64, &cell, &long));
+                }
+            }
+            assert!(open_cell(&data, cells).is_none());
+        }
+    }
+
+    #[test]
+    fn the_parallel_root_is_the_one_tree() {
+        for len in [0, 31, 4096 * 2 + 64, 4096 * 7 + 1] {
+            let data = output(len);
+            assert_eq!(root(&data), tree::root::<Sha2>(&data), "len {len}");
+        }
+    }
+
+    #[test]
     fn roots_bind_content_and_length() {
         assert_ne!(root(&[]), root(&[0]));
         assert_ne!(root(&[0; 4096]), root(&[0; 4097]));
@@ -198,8 +232,8 @@ mod tests {
         let before = root(&data);
         data[9_999] ^= 0x80;
         assert_ne!(root(&data), before);
-        // Domain separation: a one-chunk tree's root is not the bare leaf hash.
-        assert_ne!(root(b"abc"), leaf(b"abc"));
+        // Domain separation: a one-cell tree's root is not the bare leaf hash.
+        assert_ne!(root(b"abc"), tree::leaf::<Sha2>(b"abc"));
     }
 
     fn hex(h: Hash) -> String {
@@ -208,15 +242,24 @@ mod tests {
 
     #[test]
     fn golden_roots_match_an_independent_implementation() {
-        // Computed with Python's hashlib from the layout in this module's documentation:
-        // a change here breaks every worker's agreement with the chain.
+        // Computed with Python's hashlib from the layout in `tessera_step::tree`'s
+        // documentation (32-byte cells, odd node carried up, sealed with the length): a
+        // change here breaks every worker's agreement with the chain.
         assert_eq!(
             hex(root(b"tessera")),
             "0e79c311e7d673670f280ed1d0e8cc6b544c6c69de69db91515fb7e4cb220e87"
         );
         assert_eq!(
             hex(root(&output(5000))),
-            "645d27d2cd137ca1de23f6cc5eb74aea143e6e8b6267c42a9f3f0cc88533d686"
+            "f0df982907bee7aa6e5171eedcf73fc47673c94059ce20d248e71c9800c37942"
+        );
+        assert_eq!(
+            hex(root(&output(20_000))),
+            "0da34f8d7efae6fa3aab75e244c0d416410ddb269a3280cddb686b0317a1b3e7"
+        );
+        assert_eq!(
+            hex(root(&[])),
+            "c0e50f0d90d6e2fea1e6f53d4f758ed5fc9035a399a8eb215c29c6ff3ea05425"
         );
     }
 }

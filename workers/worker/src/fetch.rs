@@ -1,7 +1,8 @@
 //! Inputs: fetched through `object_store` (file://, http(s)://; s3:// with the `s3` feature),
-//! checked against the size and SHA-256 the job names before anything runs on them.
+//! checked against the size and the input root the job names before anything runs on them.
+//! The input root is the result tree of `tessera_step::tree` over the input's bytes (not a
+//! plain SHA-256), so that a dispute can open any one operand on chain.
 use object_store::ObjectStore;
-use sha2::{Digest, Sha256};
 use url::Url;
 
 /// Why an input cannot be used; every case leads to the "input unavailable or invalid"
@@ -20,7 +21,7 @@ pub enum InputError {
     },
     #[error("input {uri} is larger than this worker's limit of {limit} bytes")]
     TooLarge { uri: String, limit: u64 },
-    #[error("input {0} does not match the job's SHA-256")]
+    #[error("input {0} does not match the job's input root")]
     Hash(String),
 }
 
@@ -28,7 +29,7 @@ pub enum InputError {
 pub async fn fetch(
     uri: &str,
     size: u64,
-    sha256: &[u8; 32],
+    root: &[u8; 32],
     limit: u64,
 ) -> Result<Vec<u8>, InputError> {
     if size > limit {
@@ -58,14 +59,13 @@ pub async fn fetch(
             actual: bytes.len() as u64,
         });
     }
-    let digest: [u8; 32] = Sha256::digest(&bytes).into();
-    if &digest != sha256 {
+    if &input_root(&bytes) != root {
         return Err(InputError::Hash(uri.into()));
     }
     Ok(bytes.to_vec())
 }
 
-/// SHA-256 of `bytes` (what a submitter puts in a job's input reference).
-pub fn sha256(bytes: &[u8]) -> [u8; 32] {
-    Sha256::digest(bytes).into()
+/// The input root of `bytes` (what a submitter puts in a job's input reference).
+pub fn input_root(bytes: &[u8]) -> [u8; 32] {
+    tessera_kernels::merkle::root(bytes)
 }

@@ -136,7 +136,7 @@ fn post_matmul(
     let input = job.random_input(nonce);
     let path = temp_dir("input").join("a.bin");
     std::fs::write(&path, &input).unwrap();
-    let mut hash = fetch::sha256(&input);
+    let mut hash = fetch::input_root(&input);
     if corrupt {
         hash[0] ^= 1;
     }
@@ -296,7 +296,7 @@ async fn a_worker_killed_between_commit_and_reveal_reveals_after_restart_and_is_
 }
 
 #[tokio::test]
-async fn an_input_with_the_wrong_hash_is_refused_without_a_slash() {
+async fn an_input_with_the_wrong_root_is_refused_without_a_slash() {
     let env = network();
     let workers = [
         Worker::start(&env, Behaviour::Honest).await,
@@ -318,7 +318,7 @@ async fn an_input_with_the_wrong_hash_is_refused_without_a_slash() {
         );
         let record = w.db.as_ref().unwrap().get(&job).unwrap().unwrap();
         let why = record.unavailable.unwrap();
-        assert!(why.contains("does not match the job's SHA-256"), "{why}");
+        assert!(why.contains("does not match the job's input root"), "{why}");
         assert_eq!(
             w.metrics
                 .inputs_unavailable

@@ -286,7 +286,8 @@ pub enum SlotState {
 /// Content-addressed input reference.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq, InitSpace)]
 pub struct InputRef {
-    /// SHA-256 of the input bytes; workers refuse input that does not match.
+    /// Root of the input bytes (the commitment tree of `tessera_step::tree`, so a dispute can
+    /// open any one operand); workers refuse input that does not match.
     pub hash: [u8; 32],
     /// Where to fetch it (file://, http(s)://, s3://).
     #[max_len(MAX_INPUT_URI_LEN)]

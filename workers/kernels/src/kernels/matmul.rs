@@ -10,6 +10,7 @@
 //! parallelizes across rows and vectorizes across columns, so every output keeps that order;
 //! the GPU gives each output its own thread, which walks k in order through shared-memory tiles.
 use rayon::prelude::*;
+use tessera_step::matmul as step;
 
 use crate::backend::{Cpu, Gpu};
 use crate::codec::{f32_bytes, f32s, first_non_finite, i32_bytes, i8s, Reader};
@@ -56,6 +57,15 @@ impl MatmulParams {
             .collect()
     }
 
+    /// The layout and trace definitions the referee uses (`tessera_step::matmul`).
+    pub fn shape(&self) -> step::Shape {
+        step::Shape {
+            m: self.m,
+            n: self.n,
+            k: self.k,
+        }
+    }
+
     fn dims(&self) -> (usize, usize, usize) {
         (self.m as usize, self.n as usize, self.k as usize)
     }
@@ -87,7 +97,8 @@ const TILE_N: usize = 16;
 const TILE_M: usize = 4;
 
 /// Continues the sums in `acc` over `k` more terms of `A[rows]·B[:, strip]`, in k order: the
-/// register tile, over a strip of B packed as k rows of 16.
+/// register tile, over a strip of B packed as k rows of 16. Each term is the referee's step
+/// (`tessera_step::matmul::step_f32`); the vector tile below computes the same bits.
 #[inline(always)]
 fn tile_f32(
     rows: [&[f32]; TILE_M],
@@ -100,7 +111,7 @@ fn tile_f32(
         for (p, row) in b.iter().take(k).enumerate() {
             let x = rows[r][p];
             for j in 0..TILE_N {
-                c[j] = c[j] + x * row[j];
+                c[j] = f32::from_bits(step::step_f32(c[j].to_bits(), x, row[j]));
             }
         }
         *acc_r = c;
@@ -370,10 +381,9 @@ pub fn matmul_i8_cpu(a: &[i8], b: &[i8], m: usize, n: usize, k: usize, cpu: &Cpu
         c.par_chunks_mut(n).enumerate().for_each(|(i, row)| {
             let a_row = &a[i * k..(i + 1) * k];
             for (p, av) in a_row.iter().enumerate() {
-                let av = i32::from(*av);
                 let b_row = &b[p * n..(p + 1) * n];
                 for (c, bv) in row.iter_mut().zip(b_row) {
-                    *c += av * i32::from(*bv);
+                    *c = step::step_i8(*c, *av, *bv);
                 }
             }
         });

@@ -8,6 +8,7 @@
 //! `max(0, clamp(acc >> shift, −128, 127))` as i8 (arithmetic shift), the last layer's is `acc`.
 //! Output: batch × width_last, i32 LE. All integer: bit-identical anywhere by construction.
 use rayon::prelude::*;
+use tessera_step::mlp as step;
 
 use crate::backend::{Cpu, Gpu};
 use crate::codec::{i32_bytes, i32s, i8s, Reader};
@@ -36,12 +37,16 @@ impl MlpParams {
         usize::from(self.widths[i])
     }
     /// Byte offset of layer `l`'s weights in the input (`l = layers`: the input's length).
-    fn weights_at(&self, l: usize) -> usize {
-        let mut offset = self.batch as usize * self.width(0);
-        for i in 0..l {
-            offset += self.width(i) * self.width(i + 1) + 4 * self.width(i + 1);
+    /// The layout and trace definitions the referee uses (`tessera_step::mlp`).
+    pub fn shape(&self) -> step::Shape<'_> {
+        step::Shape {
+            batch: self.batch,
+            widths: &self.widths,
+            shifts: &self.shifts,
         }
-        offset
+    }
+    fn weights_at(&self, l: usize) -> usize {
+        self.shape().weights_at(l) as usize
     }
     /// Byte offsets of layer `l`'s weights and of its biases.
     fn layer_offsets(&self, l: usize) -> (usize, usize) {
@@ -56,7 +61,7 @@ impl MlpParams {
 const ID: KernelId = KernelId::MlpInfer;
 
 fn hidden(acc: i32, shift: u8) -> i8 {
-    (acc >> shift).clamp(-128, 127).max(0) as i8
+    step::activate(acc, shift)
 }
 
 const CUDA: &str = r#"
@@ -206,9 +211,8 @@ impl Kernel for MlpInfer {
                         let bias = i32s(&input[bias_at..bias_at + 4 * o_w]);
                         let mut acc = bias;
                         for (i, xv) in x.iter().enumerate() {
-                            let xv = i32::from(*xv);
                             for (a, wv) in acc.iter_mut().zip(&w[i * o_w..(i + 1) * o_w]) {
-                                *a += xv * i32::from(*wv as i8);
+                                *a = step::fold(*a, *xv, *wv as i8);
                             }
                         }
                         if l + 1 == p.layers() {

@@ -15,6 +15,7 @@
 //! sample, draw); diffuse bounces sample the unit ball by rejection, so no transcendental
 //! function is evaluated at all.
 use rayon::prelude::*;
+use tessera_step::render as step;
 
 use crate::backend::{Cpu, Gpu};
 use crate::codec::{first_non_finite, Reader};
@@ -42,211 +43,45 @@ pub struct RenderParams {
 }
 
 const ID: KernelId = KernelId::Render;
-const HEADER_F32: usize = 7;
-const OBJECT_F32: usize = 8;
+use step::{HEADER_F32, OBJECT_F32};
 
-#[derive(Clone, Copy)]
-struct V3 {
-    x: f32,
-    y: f32,
-    z: f32,
-}
-
-fn v(x: f32, y: f32, z: f32) -> V3 {
-    V3 { x, y, z }
-}
-fn add(a: V3, b: V3) -> V3 {
-    v(a.x + b.x, a.y + b.y, a.z + b.z)
-}
-fn sub(a: V3, b: V3) -> V3 {
-    v(a.x - b.x, a.y - b.y, a.z - b.z)
-}
-fn scale(a: V3, s: f32) -> V3 {
-    v(a.x * s, a.y * s, a.z * s)
-}
-fn mul(a: V3, b: V3) -> V3 {
-    v(a.x * b.x, a.y * b.y, a.z * b.z)
-}
-fn dot(a: V3, b: V3) -> f32 {
-    a.x * b.x + a.y * b.y + a.z * b.z
-}
-fn cross(a: V3, b: V3) -> V3 {
-    v(
-        a.y * b.z - a.z * b.y,
-        a.z * b.x - a.x * b.z,
-        a.x * b.y - a.y * b.x,
-    )
-}
-fn normalize(a: V3) -> V3 {
-    let len = dot(a, a).sqrt();
-    v(a.x / len, a.y / len, a.z / len)
-}
-
-fn hash(mut x: u32) -> u32 {
-    x ^= x >> 16;
-    x = x.wrapping_mul(0x7feb_352d);
-    x ^= x >> 15;
-    x = x.wrapping_mul(0x846c_a68b);
-    x ^= x >> 16;
-    x
-}
-
-struct Rng(u32);
-
-impl Rng {
-    fn new(seed: u32, px: u32, py: u32, sample: u32) -> Self {
-        Rng(hash(seed ^ hash(px ^ hash(py ^ hash(sample)))))
-    }
-    /// Uniform in [0, 1) with 24 bits.
-    fn next(&mut self) -> f32 {
-        self.0 = hash(self.0.wrapping_add(0x9e37_79b9));
-        (self.0 >> 8) as f32 * (1.0f32 / 16_777_216.0f32)
-    }
-}
-
+/// The scene, parsed once per job: the camera frame and the objects.
 struct Scene {
-    origin: V3,
-    forward: V3,
-    right: V3,
-    up: V3,
-    tan_half: f32,
-    spheres: Vec<[f32; OBJECT_F32]>,
-    planes: Vec<[f32; OBJECT_F32]>,
+    camera: step::Camera,
+    values: Vec<f32>,
+    spheres: usize,
+    planes: usize,
 }
 
 fn parse_scene(values: &[f32], spheres: usize, planes: usize) -> Scene {
-    let origin = v(values[0], values[1], values[2]);
-    let look = v(values[3], values[4], values[5]);
-    let forward = normalize(sub(look, origin));
-    let right = normalize(cross(forward, v(0.0, 1.0, 0.0)));
-    let up = cross(right, forward);
-    let objects: Vec<[f32; OBJECT_F32]> = values[HEADER_F32..]
-        .chunks_exact(OBJECT_F32)
-        .map(|c| c.try_into().expect("8 values"))
-        .collect();
+    let header: &[f32; HEADER_F32] = values[..HEADER_F32].try_into().expect("7 values");
     Scene {
-        origin,
-        forward,
-        right,
-        up,
-        tan_half: values[6],
-        spheres: objects[..spheres].to_vec(),
-        planes: objects[spheres..spheres + planes].to_vec(),
+        camera: step::Camera::new(header),
+        values: values[HEADER_F32..].to_vec(),
+        spheres,
+        planes,
     }
 }
 
-const EPS: f32 = 1.0e-3;
-const FAR: f32 = 1.0e30;
-
-/// Radiance of one camera sample (the CUDA source below mirrors this line by line).
-fn sample(scene: &Scene, p: &RenderParams, px: u32, py: u32, rng: &mut Rng) -> V3 {
-    let aspect = f32::from(p.image_w) / f32::from(p.image_h);
-    let jx = rng.next();
-    let jy = rng.next();
-    let u = ((px as f32 + jx) / f32::from(p.image_w) * 2.0 - 1.0) * scene.tan_half * aspect;
-    let w = (1.0 - (py as f32 + jy) / f32::from(p.image_h) * 2.0) * scene.tan_half;
-    let mut dir = normalize(add(
-        add(scene.forward, scale(scene.right, u)),
-        scale(scene.up, w),
-    ));
-    let mut origin = scene.origin;
-    let mut through = v(1.0, 1.0, 1.0);
-    for _ in 0..p.max_depth {
-        let mut best = FAR;
-        let mut normal = v(0.0, 0.0, 0.0);
-        let mut object: Option<&[f32; OBJECT_F32]> = None;
-        for s in &scene.spheres {
-            let center = v(s[0], s[1], s[2]);
-            let oc = sub(origin, center);
-            let b = dot(oc, dir);
-            let c = dot(oc, oc) - s[3] * s[3];
-            let disc = b * b - c;
-            if disc > 0.0 {
-                let root = disc.sqrt();
-                let mut t = -b - root;
-                if t <= EPS {
-                    t = -b + root;
-                }
-                if t > EPS && t < best {
-                    best = t;
-                    let hit = add(origin, scale(dir, t));
-                    let n = sub(hit, center);
-                    normal = v(n.x / s[3], n.y / s[3], n.z / s[3]);
-                    object = Some(s);
-                }
-            }
-        }
-        for pl in &scene.planes {
-            let n = v(pl[0], pl[1], pl[2]);
-            let denom = dot(n, dir);
-            if denom != 0.0 {
-                let t = (pl[3] - dot(n, origin)) / denom;
-                if t > EPS && t < best {
-                    best = t;
-                    normal = if denom > 0.0 { scale(n, -1.0) } else { n };
-                    object = Some(pl);
-                }
-            }
-        }
-        let Some(obj) = object else {
-            let t = 0.5 * (dir.y + 1.0);
-            let sky = v(1.0 - t + t * 0.5, 1.0 - t + t * 0.7, 1.0 - t + t * 1.0);
-            return mul(through, sky);
-        };
-        through = mul(through, v(obj[4], obj[5], obj[6]));
-        origin = add(origin, scale(dir, best));
-        if obj[7] >= 0.5 {
-            let k = 2.0 * dot(dir, normal);
-            dir = normalize(sub(dir, scale(normal, k)));
-        } else {
-            let mut offset = v(0.0, 0.0, 0.0);
-            for _ in 0..8 {
-                let c = v(
-                    rng.next() * 2.0 - 1.0,
-                    rng.next() * 2.0 - 1.0,
-                    rng.next() * 2.0 - 1.0,
-                );
-                if dot(c, c) < 1.0 {
-                    offset = c;
-                    break;
-                }
-            }
-            let d = add(normal, offset);
-            dir = if dot(d, d) > 1.0e-8 {
-                normalize(d)
-            } else {
-                normal
-            };
-        }
-    }
-    v(0.0, 0.0, 0.0)
-}
-
-fn to_byte(c: f32) -> u8 {
-    let g = c.sqrt();
-    let g = if g > 0.999 {
-        0.999
-    } else if g > 0.0 {
-        g
-    } else {
-        0.0
-    };
-    (256.0 * g) as u8
-}
-
+/// A pixel: the fold of its samples (each a camera ray bounced by `tessera_step::render`'s
+/// step), then its RGBA bytes. The CUDA source below mirrors these functions line by line.
 fn pixel(scene: &Scene, p: &RenderParams, px: u32, py: u32) -> [u8; 4] {
-    let mut sum = v(0.0, 0.0, 0.0);
+    let objects = step::Objects {
+        values: &scene.values,
+        spheres: scene.spheres,
+        planes: scene.planes,
+    };
+    let view = step::View {
+        image_w: p.image_w,
+        image_h: p.image_h,
+        seed: p.seed,
+    };
+    let mut sum = step::v(0.0, 0.0, 0.0);
     for s in 0..u32::from(p.spp) {
-        let mut rng = Rng::new(p.seed, px, py, s);
-        sum = add(sum, sample(scene, p, px, py, &mut rng));
+        let radiance = step::sample(&scene.camera, &objects, &view, p.max_depth, px, py, s);
+        sum = step::accumulate(sum, radiance);
     }
-    let spp = f32::from(p.spp);
-    [
-        to_byte(sum.x / spp),
-        to_byte(sum.y / spp),
-        to_byte(sum.z / spp),
-        255,
-    ]
+    step::to_rgba(sum, p.spp)
 }
 
 const CUDA: &str = r#"

@@ -13,6 +13,7 @@
 //! `dH = H > 0 ? Σ_o G·W2 : 0`; `W2 −= lr · Σ_b H·G`, `b2 −= lr · Σ_b G`;
 //! `W1 −= lr · Σ_b X·dH`, `b1 −= lr · Σ_b dH`. Gradients use the step's old weights.
 use rayon::prelude::*;
+use tessera_step::train as step;
 
 use crate::backend::{Cpu, Gpu};
 use crate::codec::{f32_bytes, f32s, first_non_finite, Reader};
@@ -59,8 +60,19 @@ impl TrainParams {
         // Forward, the hidden gradient, and both weight gradients: about 3 passes.
         3 * u64::from(self.steps) * (b * (i * h + h * o)) as u64
     }
+    /// The layout and trace definitions the referee uses (`tessera_step::train`).
+    pub fn shape(&self) -> step::Shape {
+        step::Shape {
+            d_in: self.d_in,
+            hidden: self.hidden,
+            d_out: self.d_out,
+            batch: self.batch,
+            steps: self.steps,
+            lr: self.lr,
+        }
+    }
     fn scale(&self) -> f32 {
-        2.0f32 / (usize::from(self.batch) * usize::from(self.d_out)) as f32
+        self.shape().scale()
     }
 }
 
@@ -99,10 +111,9 @@ fn step_cpu(p: &TrainParams, x: &[f32], y: &[f32], m: &mut Model) {
         for (j, h) in row.iter_mut().enumerate() {
             let mut acc = 0.0f32;
             for i in 0..d_in {
-                acc = acc + x[b * d_in + i] * m.w1[i * hid + j];
+                acc = step::fold(acc, x[b * d_in + i], m.w1[i * hid + j]);
             }
-            let z = acc + m.b1[j];
-            *h = if z > 0.0 { z } else { 0.0 };
+            *h = step::finish_hidden(acc, m.b1[j]);
         }
     });
     let mut g = vec![0.0f32; batch * d_out];
@@ -110,10 +121,9 @@ fn step_cpu(p: &TrainParams, x: &[f32], y: &[f32], m: &mut Model) {
         for (o, gv) in row.iter_mut().enumerate() {
             let mut acc = 0.0f32;
             for j in 0..hid {
-                acc = acc + hidden[b * hid + j] * m.w2[j * d_out + o];
+                acc = step::fold(acc, hidden[b * hid + j], m.w2[j * d_out + o]);
             }
-            let pred = acc + m.b2[o];
-            *gv = (pred - y[b * d_out + o]) * s;
+            *gv = step::finish_grad(acc, m.b2[o], y[b * d_out + o], s);
         }
     });
     let mut dh = vec![0.0f32; batch * hid];
@@ -121,42 +131,42 @@ fn step_cpu(p: &TrainParams, x: &[f32], y: &[f32], m: &mut Model) {
         for (j, d) in row.iter_mut().enumerate() {
             let mut acc = 0.0f32;
             for o in 0..d_out {
-                acc = acc + g[b * d_out + o] * m.w2[j * d_out + o];
+                acc = step::fold(acc, g[b * d_out + o], m.w2[j * d_out + o]);
             }
-            *d = if hidden[b * hid + j] > 0.0 { acc } else { 0.0 };
+            *d = step::finish_dhidden(acc, hidden[b * hid + j]);
         }
     });
     m.w2.par_chunks_mut(d_out).enumerate().for_each(|(j, row)| {
         for (o, w) in row.iter_mut().enumerate() {
             let mut acc = 0.0f32;
             for b in 0..batch {
-                acc = acc + hidden[b * hid + j] * g[b * d_out + o];
+                acc = step::fold(acc, hidden[b * hid + j], g[b * d_out + o]);
             }
-            *w = *w - lr * acc;
+            *w = step::finish_update(acc, *w, lr);
         }
     });
     for (o, bias) in m.b2.iter_mut().enumerate() {
         let mut acc = 0.0f32;
         for b in 0..batch {
-            acc = acc + g[b * d_out + o];
+            acc = step::fold_sum(acc, g[b * d_out + o]);
         }
-        *bias = *bias - lr * acc;
+        *bias = step::finish_update(acc, *bias, lr);
     }
     m.w1.par_chunks_mut(hid).enumerate().for_each(|(i, row)| {
         for (j, w) in row.iter_mut().enumerate() {
             let mut acc = 0.0f32;
             for b in 0..batch {
-                acc = acc + x[b * d_in + i] * dh[b * hid + j];
+                acc = step::fold(acc, x[b * d_in + i], dh[b * hid + j]);
             }
-            *w = *w - lr * acc;
+            *w = step::finish_update(acc, *w, lr);
         }
     });
     for (j, bias) in m.b1.iter_mut().enumerate() {
         let mut acc = 0.0f32;
         for b in 0..batch {
-            acc = acc + dh[b * hid + j];
+            acc = step::fold_sum(acc, dh[b * hid + j]);
         }
-        *bias = *bias - lr * acc;
+        *bias = step::finish_update(acc, *bias, lr);
     }
 }
 
