@@ -12,6 +12,7 @@ use tessera::instructions::{
     RevealArgs, StakeArgs, UpdateNodeArgs, UpdateParamsArgs, WithdrawEarningsArgs,
     WithdrawStakeArgs,
 };
+use tessera::referee::Step;
 use tessera::state::sortition::SLOT_HASHES_ID;
 use tessera::state::{GovParams, Job, Params, ProposalAction, VoteChoice};
 use tessera::{accounts, instruction};
@@ -246,6 +247,12 @@ pub fn reveal(
 
 /// Draws a spot-check job's audit once its worker has committed and the audit slot is final
 /// (permissionless).
+/// Asks the program what a dispute's referee computes for `step` (read-only): the next
+/// state's bytes come back as the transaction's return data.
+pub fn referee_step(step: Step) -> Instruction {
+    build(accounts::RefereeStep {}, instruction::RefereeStep { step })
+}
+
 pub fn draw_audit(job: &Pubkey) -> Instruction {
     build(
         accounts::DrawAudit {

@@ -12,6 +12,8 @@
 //! referee executes one of them. The scene (the job's input) is `spheres` u32, `planes` u32,
 //! then 7 camera values and 8 per object, f32 LE.
 
+use crate::matmul::canonical;
+
 /// A vector of three f32.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct V3 {
@@ -150,15 +152,13 @@ pub struct Ray {
 pub const RAY_BYTES: usize = 4 * 12 + 4 + 1;
 
 impl Ray {
-    /// The state's canonical bytes (f32 bits LE; what a bisection hashes).
+    /// The state's canonical bytes (f32 bits LE, any NaN as `0x7fc00000`; what a bisection
+    /// hashes).
     pub fn encode(&self) -> [u8; RAY_BYTES] {
         let mut out = [0u8; RAY_BYTES];
         let values = [self.origin, self.dir, self.through, self.radiance];
         for (i, value) in values.iter().enumerate() {
-            for (j, f) in [value.x, value.y, value.z].iter().enumerate() {
-                let at = 12 * i + 4 * j;
-                out[at..at + 4].copy_from_slice(&f.to_bits().to_le_bytes());
-            }
+            out[12 * i..12 * i + 12].copy_from_slice(&encode_v3(*value));
         }
         out[48..52].copy_from_slice(&self.rng.0.to_le_bytes());
         out[52] = u8::from(self.done);
@@ -334,7 +334,17 @@ pub fn sample(
     ray.contribution()
 }
 
-/// One step of a pixel's fold over its samples.
+/// A vector's canonical bytes: f32 bits LE, any NaN as `0x7fc00000` (hardware NaN payloads
+/// differ; a state must not).
+pub fn encode_v3(value: V3) -> [u8; 12] {
+    let mut out = [0u8; 12];
+    for (j, f) in [value.x, value.y, value.z].iter().enumerate() {
+        out[4 * j..4 * j + 4].copy_from_slice(&canonical(*f).to_le_bytes());
+    }
+    out
+}
+
+/// One step of a pixel's fold over its samples (its state is [`encode_v3`] of the sum).
 pub fn accumulate(sum: V3, radiance: V3) -> V3 {
     add(sum, radiance)
 }

@@ -93,7 +93,7 @@ pub fn finish_grad(acc: f32, bias: f32, target: f32, scale: f32) -> f32 {
 #[inline(always)]
 pub fn finish_dhidden(acc: f32, hidden: f32) -> f32 {
     if hidden > 0.0 {
-        acc
+        f32::from_bits(canonical(acc))
     } else {
         0.0
     }

@@ -236,4 +236,8 @@ pub enum TesseraError {
     MinRewardOutOfBounds,
     #[msg("only the program's upgrade authority (from its ProgramData account) may initialize the network")]
     NotUpgradeAuthority,
+
+    // Refereed disputes (issue 2/6).
+    #[msg("the step's operands are malformed (a shift above 31, a scene of 0 or more than 64 objects or the wrong number of values, an undecodable ray, zero image size or samples)")]
+    BadStep,
 }

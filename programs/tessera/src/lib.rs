@@ -16,7 +16,9 @@ pub mod error;
 pub mod events;
 pub mod instructions;
 pub mod math;
+pub mod referee;
 pub mod settlement;
+pub mod softfloat;
 pub mod state;
 mod token_transfer;
 
@@ -50,6 +52,7 @@ static HEAP_PROBE: anchor_lang::solana_program::entrypoint::BumpAllocator = {
 };
 
 use instructions::*;
+use referee::Step;
 
 declare_id!("ERQ9LsLkw1E8jBFAGDJdryt4azHi9XnSUfenpcpNmium");
 
@@ -199,5 +202,13 @@ pub mod tessera {
     /// Settles a stalled job after its grace period, for a bounty out of the penalties.
     pub fn expire_job<'info>(ctx: Context<'info, ExpireJob<'info>>) -> Result<()> {
         instructions::expire_job::handler(ctx)
+    }
+
+    // ---- The referee (read-only) ----
+
+    /// Executes one elementary step of a kernel as a dispute's referee does and returns the
+    /// next state's bytes; changes nothing.
+    pub fn referee_step(ctx: Context<RefereeStep>, step: Step) -> Result<Vec<u8>> {
+        instructions::referee_step::handler(ctx, step)
     }
 }

@@ -62,6 +62,8 @@ pub struct TxOutcome {
     pub signature: Signature,
     pub logs: Vec<String>,
     pub compute_units: u64,
+    /// What the last instruction set as return data (empty if none).
+    pub return_data: Vec<u8>,
 }
 
 /// An in-process bank holding the Tessera program.
@@ -155,6 +157,7 @@ impl InProcessChain {
                 signature: meta.signature,
                 logs: meta.logs,
                 compute_units: meta.compute_units_consumed,
+                return_data: meta.return_data.data,
             }),
             Err(failed) => Err(ChainError::Transaction {
                 error: failed.err,

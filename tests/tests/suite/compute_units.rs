@@ -65,7 +65,7 @@ const HOLDER_SEED: u8 = 21;
 /// Wallet seed of the governance measurements' operator (its vote record's PDA bump is fixed).
 const VOTING_OPERATOR_SEED: u8 = 22;
 
-fn so_path() -> std::path::PathBuf {
+pub(crate) fn so_path() -> std::path::PathBuf {
     match std::env::var("TESSERA_PROGRAM_SO") {
         Ok(p) if !p.is_empty() => p.into(),
         _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/deploy/tessera.so"),

@@ -8,6 +8,7 @@ mod escrow;
 mod events;
 mod governance;
 mod lifecycle;
+mod referee;
 mod spot_check;
 mod staking;
 mod verification;

@@ -1,0 +1,161 @@
+//! The referee: one elementary step of a kernel, executed on chain exactly as `tessera-step`
+//! defines it — the same functions the CPU kernels call, compiled to SBF (soft-float f32,
+//! IEEE round-to-nearest-even, one rounding per operation).
+//!
+//! A dispute (docs/disputes.md) ends by running one [`Step`] from the state both sides agreed
+//! on; `referee_step` exposes the same execution read-only, so anyone can ask the chain what
+//! it computes for a step (and CI checks it against the CPU, bit for bit, on the `.so`).
+//! Floats travel as their bits (`u32`): a state may be NaN, which Borsh's `f32` refuses.
+use anchor_lang::prelude::*;
+use tessera_step::{matmul, mlp, render, train};
+
+use crate::error::TesseraError;
+
+/// Most objects a render step's scene holds (the kernel's limit).
+pub const MAX_SCENE_OBJECTS: usize = 64;
+
+/// One elementary step of a kernel's trace, with its operands.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq)]
+pub enum Step {
+    /// `matmul_f32`: `s + a·b`.
+    MatmulF32 { state: u32, a: u32, b: u32 },
+    /// `matmul_i8`: `s + a·b` in int32.
+    MatmulI8 { state: i32, a: i8, b: i8 },
+    /// `mlp_infer`: a neuron's fold, `s + x·w` in int32.
+    MlpFold { state: i32, x: i8, w: i8 },
+    /// `mlp_infer`: a hidden neuron's activation of its sum.
+    MlpActivate { state: i32, shift: u8 },
+    /// `render`: state 0 of a sample, the jittered camera ray.
+    RenderCamera {
+        header: [u32; 7],
+        image_w: u16,
+        image_h: u16,
+        seed: u32,
+        px: u32,
+        py: u32,
+        sample: u32,
+    },
+    /// `render`: one bounce of a ray through the scene's objects (8 values each, spheres
+    /// first).
+    RenderBounce {
+        ray: [u8; render::RAY_BYTES],
+        spheres: u8,
+        planes: u8,
+        objects: Vec<u32>,
+    },
+    /// `render`: one step of a pixel's fold over its samples.
+    RenderAccumulate { sum: [u32; 3], radiance: [u32; 3] },
+    /// `render`: the pixel from its samples' sum.
+    RenderRgba { sum: [u32; 3], spp: u16 },
+    /// `train_step`: one step of a fold, `acc + a·b`.
+    TrainFold { acc: u32, a: u32, b: u32 },
+    /// `train_step`: one step of a bias gradient's fold, `acc + a`.
+    TrainFoldSum { acc: u32, a: u32 },
+    /// `train_step`: H's finish.
+    TrainHidden { acc: u32, bias: u32 },
+    /// `train_step`: G's finish.
+    TrainGrad {
+        acc: u32,
+        bias: u32,
+        target: u32,
+        scale: u32,
+    },
+    /// `train_step`: dH's finish.
+    TrainDHidden { acc: u32, hidden: u32 },
+    /// `train_step`: a parameter's finish, `old − lr·acc`.
+    TrainUpdate { acc: u32, old: u32, lr: u32 },
+}
+
+fn f(bits: u32) -> f32 {
+    f32::from_bits(bits)
+}
+
+fn v3(bits: [u32; 3]) -> render::V3 {
+    render::v(f(bits[0]), f(bits[1]), f(bits[2]))
+}
+
+fn v3_bytes(value: render::V3) -> Vec<u8> {
+    render::encode_v3(value).to_vec()
+}
+
+/// A state's bytes: any NaN as the one canonical NaN.
+fn f32_bytes(value: f32) -> Vec<u8> {
+    matmul::canonical(value).to_le_bytes().to_vec()
+}
+
+/// Executes `step`: the next state's canonical bytes (f32 bits LE, i32 LE, an i8, an encoded
+/// ray, or a pixel's RGBA).
+pub fn execute(step: &Step) -> Result<Vec<u8>> {
+    Ok(match step {
+        Step::MatmulF32 { state, a, b } => matmul::step_f32(*state, f(*a), f(*b))
+            .to_le_bytes()
+            .to_vec(),
+        Step::MatmulI8 { state, a, b } => matmul::step_i8(*state, *a, *b).to_le_bytes().to_vec(),
+        Step::MlpFold { state, x, w } => mlp::fold(*state, *x, *w).to_le_bytes().to_vec(),
+        Step::MlpActivate { state, shift } => {
+            require!(*shift <= 31, TesseraError::BadStep);
+            vec![mlp::activate(*state, *shift) as u8]
+        }
+        Step::RenderCamera {
+            header,
+            image_w,
+            image_h,
+            seed,
+            px,
+            py,
+            sample,
+        } => {
+            require!(*image_w > 0 && *image_h > 0, TesseraError::BadStep);
+            let camera = render::Camera::new(&header.map(f));
+            let view = render::View {
+                image_w: *image_w,
+                image_h: *image_h,
+                seed: *seed,
+            };
+            render::camera_ray(&camera, &view, *px, *py, *sample)
+                .encode()
+                .to_vec()
+        }
+        Step::RenderBounce {
+            ray,
+            spheres,
+            planes,
+            objects,
+        } => {
+            let count = usize::from(*spheres) + usize::from(*planes);
+            require!(
+                (1..=MAX_SCENE_OBJECTS).contains(&count)
+                    && objects.len() == count * render::OBJECT_F32,
+                TesseraError::BadStep
+            );
+            let ray = render::Ray::decode(ray).ok_or(TesseraError::BadStep)?;
+            let values: Vec<f32> = objects.iter().map(|b| f(*b)).collect();
+            let scene = render::Objects {
+                values: &values,
+                spheres: usize::from(*spheres),
+                planes: usize::from(*planes),
+            };
+            render::bounce(&scene, &ray).encode().to_vec()
+        }
+        Step::RenderAccumulate { sum, radiance } => {
+            v3_bytes(render::accumulate(v3(*sum), v3(*radiance)))
+        }
+        Step::RenderRgba { sum, spp } => {
+            require!(*spp > 0, TesseraError::BadStep);
+            render::to_rgba(v3(*sum), *spp).to_vec()
+        }
+        Step::TrainFold { acc, a, b } => f32_bytes(train::fold(f(*acc), f(*a), f(*b))),
+        Step::TrainFoldSum { acc, a } => f32_bytes(train::fold_sum(f(*acc), f(*a))),
+        Step::TrainHidden { acc, bias } => f32_bytes(train::finish_hidden(f(*acc), f(*bias))),
+        Step::TrainGrad {
+            acc,
+            bias,
+            target,
+            scale,
+        } => f32_bytes(train::finish_grad(f(*acc), f(*bias), f(*target), f(*scale))),
+        Step::TrainDHidden { acc, hidden } => f32_bytes(train::finish_dhidden(f(*acc), f(*hidden))),
+        Step::TrainUpdate { acc, old, lr } => {
+            f32_bytes(train::finish_update(f(*acc), f(*old), f(*lr)))
+        }
+    })
+}
