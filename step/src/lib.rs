@@ -8,6 +8,8 @@
 //! - [`tree`]: the commitment layout of results and inputs — a SHA-256 Merkle tree over
 //!   32-byte cells, sealed with the length — so that one element opens with a proof of a few
 //!   hundred bytes, and the 4 KiB chunks the workers serve are its subtrees.
+//! - [`game`]: the rules of a dispute game that do not depend on the chain (descent of the
+//!   result tree, bisection of an element's trace).
 //! - [`matmul`]: the trace of an element of `matmul_f32` and `matmul_i8` (the partial sums in
 //!   k order) and its step, one multiply-add.
 //! - [`mlp`]: the trace of an `mlp_infer` output (per layer, then a neuron's fold over its
@@ -20,6 +22,7 @@
 //! No Solana, no CUDA, no allocation, no dependencies. (It uses `std` for one function only:
 //! `f32::sqrt`, IEEE's correctly rounded square root, which `core` does not offer on stable.)
 
+pub mod game;
 pub mod matmul;
 pub mod mlp;
 pub mod render;

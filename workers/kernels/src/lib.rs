@@ -20,6 +20,7 @@
 
 pub mod backend;
 pub mod codec;
+pub mod dispute;
 pub mod kernels;
 pub mod merkle;
 pub mod random;

@@ -1,0 +1,204 @@
+//! One side of a dispute game, off chain: the moves a worker posts, computed from its own
+//! output and the job's input under the rules of `tessera_step::game` (docs/disputes.md).
+//!
+//! Everything is recomputed on demand from what the worker keeps anyway (the input and the
+//! output): a descent move hashes the subtrees under the disputed node (all moves of a game
+//! together hash the output about once more), a bisection move folds one element's trace up
+//! to each posted position.
+use tessera_step::game::{self, ELEMENT};
+use tessera_step::matmul;
+use tessera_step::tree::{self, Hash};
+
+use crate::merkle::{self, Proof, Sha2};
+use crate::Job;
+
+/// An operand of the referee's step, opened against the job's input root.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Operand {
+    /// Byte offset of the operand in the input.
+    pub offset: u64,
+    /// The operand's bytes.
+    pub bytes: Vec<u8>,
+    /// The cell holding it, and the cell's proof.
+    pub cell: Vec<u8>,
+    pub proof: Proof,
+}
+
+/// What the last move needs: the agreed state before the step and the step's operands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepWitness {
+    pub state: Vec<u8>,
+    pub operands: Vec<Operand>,
+}
+
+/// Why a side cannot produce a move.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DisputeError {
+    #[error("position outside the tree or the trace")]
+    OutOfRange,
+    #[error("{0}: its trace is not playable off chain yet (matmul_f32 and matmul_i8 are)")]
+    NotPlayable(crate::KernelId),
+}
+
+/// A worker's side of a game over `job`.
+pub struct Side<'a> {
+    pub job: &'a Job,
+    pub input: &'a [u8],
+    pub output: &'a [u8],
+}
+
+impl Side<'_> {
+    fn len(&self) -> u64 {
+        self.output.len() as u64
+    }
+
+    /// The hash of node (`level`, `index`) of this side's result tree.
+    pub fn node(&self, level: u32, index: u64) -> Result<Hash, DisputeError> {
+        if index >= tree::width(self.len(), level) {
+            return Err(DisputeError::OutOfRange);
+        }
+        let span = (tree::CELL as u64) << level;
+        let start = (index * span).min(self.len()) as usize;
+        let end = ((index + 1) * span).min(self.len()) as usize;
+        Ok(tree::subtree::<Sha2>(&self.output[start..end]))
+    }
+
+    /// The top of this side's tree (sealed with the length, its result root).
+    pub fn top(&self) -> Hash {
+        self.node(game::height(self.len()), 0)
+            .expect("the top is in the tree")
+    }
+
+    /// A descent move from the disputed node (`level`, `index`).
+    pub fn descent(&self, level: u32, index: u64) -> Result<Vec<Hash>, DisputeError> {
+        if level == 0 {
+            return Err(DisputeError::OutOfRange);
+        }
+        let (target, first, end) = game::descendants(self.len(), level, index);
+        (first..end).map(|i| self.node(target, i)).collect()
+    }
+
+    /// Cell `index` of the output.
+    pub fn cell(&self, index: u64) -> Result<Vec<u8>, DisputeError> {
+        let (start, end) = tree::cell_range(self.len(), index).ok_or(DisputeError::OutOfRange)?;
+        Ok(self.output[start as usize..end as usize].to_vec())
+    }
+
+    fn matmul(&self) -> Result<(matmul::Shape, matmul::Kind), DisputeError> {
+        match self.job {
+            Job::MatmulF32(p) => Ok((p.shape(), matmul::Kind::F32)),
+            Job::MatmulI8(p) => Ok((p.shape(), matmul::Kind::I8)),
+            other => Err(DisputeError::NotPlayable(other.kernel())),
+        }
+    }
+
+    /// Steps in the trace of output element `element`.
+    pub fn trace_len(&self, element: u64) -> Result<u64, DisputeError> {
+        let (shape, _) = self.matmul()?;
+        shape.element(element).ok_or(DisputeError::OutOfRange)?;
+        Ok(u64::from(shape.trace_len()))
+    }
+
+    /// The state after `position` steps of element `element`'s trace, from the input (at the
+    /// trace's end: this side's output element, which is what its root commits).
+    pub fn state(&self, element: u64, position: u64) -> Result<Vec<u8>, DisputeError> {
+        let (shape, kind) = self.matmul()?;
+        let (i, j) = shape.element(element).ok_or(DisputeError::OutOfRange)?;
+        if position == u64::from(shape.trace_len()) {
+            let at = element as usize * ELEMENT;
+            return Ok(self.output[at..at + ELEMENT].to_vec());
+        }
+        let steps = u32::try_from(position).map_err(|_| DisputeError::OutOfRange)?;
+        shape
+            .state(kind, self.input, i, j, steps)
+            .map(|s| s.to_vec())
+            .ok_or(DisputeError::OutOfRange)
+    }
+
+    /// The hashes of a bisection move over (`lo`, `hi`) of element `element`'s trace.
+    pub fn bisection(&self, element: u64, lo: u64, hi: u64) -> Result<Vec<Hash>, DisputeError> {
+        let (points, count) = game::points(lo, hi);
+        points[..count]
+            .iter()
+            .map(|p| Ok(game::state_hash::<Sha2>(&self.state(element, *p)?)))
+            .collect()
+    }
+
+    fn operand(&self, offset: u64, size: u64) -> Result<Operand, DisputeError> {
+        let (cell_index, _) = tree::cell_of(offset);
+        let (cell, proof) =
+            merkle::open_cell(self.input, cell_index).ok_or(DisputeError::OutOfRange)?;
+        let bytes = self
+            .input
+            .get(offset as usize..(offset + size) as usize)
+            .ok_or(DisputeError::OutOfRange)?
+            .to_vec();
+        Ok(Operand {
+            offset,
+            bytes,
+            cell,
+            proof,
+        })
+    }
+
+    /// The witness of the step from `position` to `position + 1` of element `element`: the
+    /// state at `position` and the operands, opened against the input root.
+    pub fn witness(&self, element: u64, position: u64) -> Result<StepWitness, DisputeError> {
+        let (shape, kind) = self.matmul()?;
+        let (i, j) = shape.element(element).ok_or(DisputeError::OutOfRange)?;
+        let p = u32::try_from(position).map_err(|_| DisputeError::OutOfRange)?;
+        if p >= shape.k {
+            return Err(DisputeError::OutOfRange);
+        }
+        let size = kind.operand_size();
+        Ok(StepWitness {
+            state: self.state(element, position)?,
+            operands: vec![
+                self.operand(shape.a_offset(kind, i, p), size)?,
+                self.operand(shape.b_offset(kind, p, j), size)?,
+            ],
+        })
+    }
+}
+
+/// What the referee computes for a witnessed step of `job` (the chain runs the same
+/// `tessera_step` function): the operands must open against `input_root` at the offsets the
+/// element and position name; `None` if anything does not check.
+pub fn referee_step(
+    job: &Job,
+    input_root: &Hash,
+    input_len: u64,
+    element: u64,
+    position: u64,
+    witness: &StepWitness,
+) -> Option<Vec<u8>> {
+    let (shape, kind) = match job {
+        Job::MatmulF32(p) => (p.shape(), matmul::Kind::F32),
+        Job::MatmulI8(p) => (p.shape(), matmul::Kind::I8),
+        _ => return None,
+    };
+    let (i, j) = shape.element(element)?;
+    let p = u32::try_from(position).ok().filter(|p| *p < shape.k)?;
+    let expected = [shape.a_offset(kind, i, p), shape.b_offset(kind, p, j)];
+    let size = kind.operand_size();
+    if witness.operands.len() != 2 {
+        return None;
+    }
+    for (operand, offset) in witness.operands.iter().zip(expected) {
+        let (cell_index, within) = tree::cell_of(offset);
+        let opened = operand.offset == offset
+            && operand.proof.index == cell_index
+            && merkle::verify_cell(input_root, input_len, &operand.cell, &operand.proof)
+            && operand.cell.get(within..within + size as usize) == Some(&operand.bytes[..]);
+        if !opened {
+            return None;
+        }
+    }
+    let state: [u8; 4] = witness.state.as_slice().try_into().ok()?;
+    kind.step(
+        state,
+        &witness.operands[0].bytes,
+        &witness.operands[1].bytes,
+    )
+    .map(|s| s.to_vec())
+}
