@@ -8,9 +8,9 @@ use anchor_lang::{system_program, InstructionData, ToAccountMetas};
 use anchor_spl::token::spl_token;
 use tessera::instructions::{
     CastVoteArgs, CommitArgs, CreateProposalArgs, GovDepositArgs, GovWithdrawArgs,
-    InitGovernanceArgs, InitializeArgs, PostJobArgs, RegisterNodeArgs, RequestUnstakeArgs,
-    RevealArgs, StakeArgs, UpdateNodeArgs, UpdateParamsArgs, WithdrawEarningsArgs,
-    WithdrawStakeArgs,
+    InitGovernanceArgs, InitializeArgs, PostJobArgs, RefereeCheckStepArgs, RegisterNodeArgs,
+    RequestUnstakeArgs, RevealArgs, StakeArgs, UpdateNodeArgs, UpdateParamsArgs,
+    WithdrawEarningsArgs, WithdrawStakeArgs,
 };
 use tessera::referee::Step;
 use tessera::state::sortition::SLOT_HASHES_ID;
@@ -251,6 +251,15 @@ pub fn reveal(
 /// state's bytes come back as the transaction's return data.
 pub fn referee_step(step: Step) -> Instruction {
     build(accounts::RefereeStep {}, instruction::RefereeStep { step })
+}
+
+/// Asks the program to open a `matmul` step's operands against `job`'s input root and execute
+/// the step (read-only; the next state comes back as return data).
+pub fn referee_check_step(job: &Pubkey, args: RefereeCheckStepArgs) -> Instruction {
+    build(
+        accounts::RefereeCheckStep { job: *job },
+        instruction::RefereeCheckStep { args },
+    )
 }
 
 pub fn draw_audit(job: &Pubkey) -> Instruction {

@@ -6,6 +6,8 @@
 //! sums strictly in k order, and `C[i][j] = s_k`. A state is 4 bytes: an f32's bits (any NaN
 //! written as `0x7fc00000`, as the output is) or an i32.
 
+use crate::tree::{self, Hash, Hasher};
+
 /// The shape of a matrix product.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shape {
@@ -73,7 +75,72 @@ impl Kind {
     }
 }
 
+/// Largest m, n or k (the kernels' limit).
+pub const MAX_DIM: u32 = 4096;
+
+/// An operand of a step opened against the input root: the cell holding it and the cell's
+/// siblings up the tree.
+#[derive(Clone, Copy, Debug)]
+pub struct Opening<'a> {
+    pub cell: &'a [u8],
+    pub siblings: &'a [Hash],
+}
+
 impl Shape {
+    /// The shape from a job's params (`m`, `n`, `k` as u32 LE, each 1..=[`MAX_DIM`]).
+    pub fn decode(params: &[u8]) -> Option<Self> {
+        if params.len() != 12 {
+            return None;
+        }
+        let m = crate::u32_at(params, 0)?;
+        let n = crate::u32_at(params, 4)?;
+        let k = crate::u32_at(params, 8)?;
+        [m, n, k]
+            .iter()
+            .all(|v| (1..=MAX_DIM).contains(v))
+            .then_some(Shape { m, n, k })
+    }
+
+    /// The referee's last move for step `position → position + 1` of output element
+    /// `element`: checks that `a` and `b` open the operands `A[i][position]` and
+    /// `B[position][j]` against the input's root (`input_len` bytes, as the job names them),
+    /// then executes the step from `state`. `None` if anything does not check.
+    #[allow(clippy::too_many_arguments)]
+    pub fn referee<H: Hasher>(
+        &self,
+        kind: Kind,
+        input_root: &Hash,
+        input_len: u64,
+        element: u64,
+        position: u64,
+        state: [u8; 4],
+        a: Opening,
+        b: Opening,
+    ) -> Option<[u8; 4]> {
+        if input_len != self.input_len(kind) {
+            return None;
+        }
+        let (i, j) = self.element(element)?;
+        let p = u32::try_from(position).ok().filter(|p| *p < self.k)?;
+        let size = kind.operand_size() as usize;
+        fn operand<'a, H: Hasher>(
+            root: &Hash,
+            len: u64,
+            offset: u64,
+            size: usize,
+            opening: Opening<'a>,
+        ) -> Option<&'a [u8]> {
+            let (index, within) = tree::cell_of(offset);
+            if !tree::verify_cell::<H>(root, len, index, opening.cell, opening.siblings) {
+                return None;
+            }
+            opening.cell.get(within..within + size)
+        }
+        let a = operand::<H>(input_root, input_len, self.a_offset(kind, i, p), size, a)?;
+        let b = operand::<H>(input_root, input_len, self.b_offset(kind, p, j), size, b)?;
+        kind.step(state, a, b)
+    }
+
     /// Steps in an element's trace.
     pub fn trace_len(&self) -> u32 {
         self.k

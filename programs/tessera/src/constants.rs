@@ -36,6 +36,11 @@ pub const MAX_GPU_MODEL_LEN: usize = 32;
 pub const MAX_ENDPOINT_LEN: usize = 128;
 /// Longest input URI, in bytes.
 pub const MAX_INPUT_URI_LEN: usize = 200;
+/// Kernel ids whose disputes the referee can play to the last step on chain (the kernels'
+/// ids: `tessera_kernels::KernelId`).
+pub const KERNEL_MATMUL_F32: u8 = 2;
+pub const KERNEL_MATMUL_I8: u8 = 3;
+
 /// Largest encoded kernel parameter blob, in bytes.
 pub const MAX_KERNEL_PARAMS_LEN: usize = 256;
 /// Largest input a job may reference (4 GiB).

@@ -240,4 +240,8 @@ pub enum TesseraError {
     // Refereed disputes (issue 2/6).
     #[msg("the step's operands are malformed (a shift above 31, a scene of 0 or more than 64 objects or the wrong number of values, an undecodable ray, zero image size or samples)")]
     BadStep,
+    #[msg("the referee cannot play this job's kernel to its last step on chain yet (matmul_f32 and matmul_i8 only)")]
+    NotRefereed,
+    #[msg("an operand does not open against the job's input root at the offset the step names")]
+    BadOpening,
 }

@@ -211,4 +211,13 @@ pub mod tessera {
     pub fn referee_step(ctx: Context<RefereeStep>, step: Step) -> Result<Vec<u8>> {
         instructions::referee_step::handler(ctx, step)
     }
+
+    /// Opens a `matmul` step's operands against a job's input root and executes the step, as
+    /// a dispute's last move does; returns the next state's bytes; changes nothing.
+    pub fn referee_check_step(
+        ctx: Context<RefereeCheckStep>,
+        args: RefereeCheckStepArgs,
+    ) -> Result<Vec<u8>> {
+        instructions::referee_check_step::handler(ctx, args)
+    }
 }

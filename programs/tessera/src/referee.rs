@@ -159,3 +159,61 @@ pub fn execute(step: &Step) -> Result<Vec<u8>> {
         }
     })
 }
+
+/// SHA-256 through the `sol_sha256` syscall, for the commitment tree.
+pub struct SyscallSha256;
+
+impl tessera_step::tree::Hasher for SyscallSha256 {
+    fn hashv(parts: &[&[u8]]) -> [u8; 32] {
+        solana_sha256_hasher::hashv(parts).to_bytes()
+    }
+}
+
+/// An operand opened against a job's input root: the cell holding it and the cell's siblings.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct OpenedOperand {
+    pub cell: Vec<u8>,
+    pub siblings: Vec<[u8; 32]>,
+}
+
+/// The last move of a dispute over a `matmul_f32` or `matmul_i8` job's output element
+/// `element`: opens the operands of step `position → position + 1` against the job's input
+/// root (at the offsets the trace names; the job's params give the shape, its input reference
+/// the root and the length) and executes the step from `state`.
+pub fn check_matmul_step(
+    kernel_id: u8,
+    kernel_params: &[u8],
+    input: &crate::state::InputRef,
+    element: u64,
+    position: u64,
+    state: [u8; 4],
+    operands: &[OpenedOperand],
+) -> Result<[u8; 4]> {
+    let kind = match kernel_id {
+        crate::constants::KERNEL_MATMUL_F32 => matmul::Kind::F32,
+        crate::constants::KERNEL_MATMUL_I8 => matmul::Kind::I8,
+        _ => return err!(TesseraError::NotRefereed),
+    };
+    let shape = matmul::Shape::decode(kernel_params).ok_or(TesseraError::BadStep)?;
+    let [a, b] = operands else {
+        return err!(TesseraError::BadStep);
+    };
+    shape
+        .referee::<SyscallSha256>(
+            kind,
+            &input.hash,
+            input.size_bytes,
+            element,
+            position,
+            state,
+            matmul::Opening {
+                cell: &a.cell,
+                siblings: &a.siblings,
+            },
+            matmul::Opening {
+                cell: &b.cell,
+                siblings: &b.siblings,
+            },
+        )
+        .ok_or_else(|| error!(TesseraError::BadOpening))
+}

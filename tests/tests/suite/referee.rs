@@ -314,3 +314,147 @@ fn the_so_computes_every_step_as_the_cpu_does() {
     assert_eq!(*objects, 64);
     assert!(*cu <= 200_000, "a bounce over 64 objects costs {cu} CU");
 }
+
+/// Posts a job of `job`'s kernel and params whose input reference is `input`'s root.
+fn post_kernel_job(
+    env: &TestEnv,
+    job: &tessera_kernels::Job,
+    input: &[u8],
+) -> anchor_lang::prelude::Pubkey {
+    let submitter = env.actor();
+    let mut args = env.job_args(1, 1, 1_000);
+    args.kernel_id = job.kernel() as u8;
+    args.kernel_params = job.encode_params();
+    args.input.hash = tessera_kernels::merkle::root(input);
+    args.input.size_bytes = input.len() as u64;
+    env.post_job(&submitter, args).expect("post the job");
+    tessera_sdk::pda::job(&submitter.key(), 1).0
+}
+
+#[test]
+fn the_so_opens_a_steps_operands_against_the_jobs_input_root() {
+    use tessera::error::TesseraError;
+    use tessera::instructions::RefereeCheckStepArgs;
+    use tessera::referee::OpenedOperand;
+    use tessera_kernels::dispute::Side;
+    use tessera_kernels::kernels::MatmulParams;
+
+    let env = TestEnv::boot_with(ProgramMode::Sbf(so_path()));
+    env.initialize(&env.authority, env.params).unwrap();
+    let seed = 0x07e5_5e7a;
+    let mut rng = Rng(seed);
+    let mut costs = Vec::new();
+    for (m, n, k, i8) in [
+        (3, 5, 7, false),
+        (64, 64, 256, true),
+        (1024, 1024, 1024, false),
+    ] {
+        let params = MatmulParams { m, n, k };
+        let job = if i8 {
+            tessera_kernels::Job::MatmulI8(params)
+        } else {
+            tessera_kernels::Job::MatmulF32(params)
+        };
+        let input = job.random_input(seed);
+        let address = post_kernel_job(&env, &job, &input);
+        let side = Side {
+            job: &job,
+            input: &input,
+            output: &[],
+        };
+        let args = |element: u64, position: u64| {
+            let w = side.witness(element, position).unwrap();
+            RefereeCheckStepArgs {
+                element,
+                position,
+                state: w.state.as_slice().try_into().unwrap(),
+                operands: w
+                    .operands
+                    .iter()
+                    .map(|o| OpenedOperand {
+                        cell: o.cell.clone(),
+                        siblings: o.proof.siblings.clone(),
+                    })
+                    .collect(),
+            }
+        };
+        let send = |args: RefereeCheckStepArgs| {
+            env.send(
+                &[
+                    ComputeBudgetInstruction::set_compute_unit_limit(1_400_000),
+                    ix::referee_check_step(&address, args),
+                ],
+                &env.authority,
+                &[],
+            )
+        };
+        let mut most = 0;
+        for _ in 0..12 {
+            let element = rng.below(u64::from(m) * u64::from(n));
+            let position = rng.below(u64::from(k));
+            let outcome = send(args(element, position)).expect("a valid step");
+            let returned =
+                <Vec<u8> as AnchorDeserialize>::deserialize(&mut outcome.return_data.as_slice())
+                    .unwrap();
+            let kind = if i8 {
+                tessera_step::matmul::Kind::I8
+            } else {
+                tessera_step::matmul::Kind::F32
+            };
+            let (i, j) = params.shape().element(element).unwrap();
+            let truth = params
+                .shape()
+                .state(kind, &input, i, j, position as u32 + 1)
+                .unwrap();
+            assert_eq!(
+                returned, truth,
+                "{m}x{n}x{k} element {element} step {position}"
+            );
+            most = most.max(outcome.compute_units - 150);
+        }
+        let siblings = args(0, 0).operands[0].siblings.len();
+        costs.push((input.len(), siblings, most));
+        // Attacks: a bent operand, an operand of another position, a step past the trace.
+        let mut bent = args(1, 0);
+        bent.operands[0].cell[0] ^= 1;
+        let mut moved = args(1, 0);
+        moved.position = u64::from(k.min(2) - 1);
+        moved.element = (moved.element + 1) % (u64::from(m) * u64::from(n));
+        let mut past = args(0, 0);
+        past.position = u64::from(k);
+        for (what, attack) in [("bent", bent), ("moved", moved), ("past", past)] {
+            let err = send(attack).expect_err(what);
+            assert_eq!(
+                err.custom_code(),
+                Some(TesseraError::BadOpening.into()),
+                "{what}: {err}"
+            );
+        }
+    }
+    // A job of a kernel the referee cannot play to its last step yet.
+    let render = tessera_kernels::Job::decode(
+        1,
+        &[64, 0, 48, 0, 0, 0, 0, 0, 8, 0, 8, 0, 1, 0, 1, 0, 0, 0, 0, 0],
+    );
+    if let Ok(render) = render {
+        let input = render.random_input(seed);
+        let address = post_kernel_job(&env, &render, &input);
+        let args = RefereeCheckStepArgs {
+            element: 0,
+            position: 0,
+            state: [0; 4],
+            operands: vec![],
+        };
+        let err = env
+            .send_one(ix::referee_check_step(&address, args), &env.authority)
+            .expect_err("render is not refereed on chain yet");
+        assert_eq!(err.custom_code(), Some(TesseraError::NotRefereed.into()));
+    } else {
+        panic!("the render params above are valid");
+    }
+    println!("referee_check_step (matmul): input bytes, siblings per operand, worst CU");
+    for (bytes, siblings, cu) in &costs {
+        println!("  {bytes} bytes, {siblings} siblings: {cu} CU");
+        assert!(*cu <= 50_000, "{cu} CU");
+    }
+}

@@ -177,28 +177,34 @@ pub fn referee_step(
         Job::MatmulI8(p) => (p.shape(), matmul::Kind::I8),
         _ => return None,
     };
-    let (i, j) = shape.element(element)?;
-    let p = u32::try_from(position).ok().filter(|p| *p < shape.k)?;
-    let expected = [shape.a_offset(kind, i, p), shape.b_offset(kind, p, j)];
-    let size = kind.operand_size();
-    if witness.operands.len() != 2 {
+    let [a, b] = witness.operands.as_slice() else {
         return None;
-    }
-    for (operand, offset) in witness.operands.iter().zip(expected) {
-        let (cell_index, within) = tree::cell_of(offset);
-        let opened = operand.offset == offset
-            && operand.proof.index == cell_index
-            && merkle::verify_cell(input_root, input_len, &operand.cell, &operand.proof)
-            && operand.cell.get(within..within + size as usize) == Some(&operand.bytes[..]);
-        if !opened {
-            return None;
+    };
+    let opening = |o: &Operand| -> Option<()> {
+        // The bytes a side shows must be the ones its opening holds.
+        let (index, within) = tree::cell_of(o.offset);
+        (o.proof.index == index && o.cell.get(within..within + o.bytes.len()) == Some(&o.bytes[..]))
+            .then_some(())
+    };
+    opening(a)?;
+    opening(b)?;
+    let state: [u8; 4] = witness.state.as_slice().try_into().ok()?;
+    fn open(o: &Operand) -> matmul::Opening<'_> {
+        matmul::Opening {
+            cell: &o.cell,
+            siblings: &o.proof.siblings,
         }
     }
-    let state: [u8; 4] = witness.state.as_slice().try_into().ok()?;
-    kind.step(
-        state,
-        &witness.operands[0].bytes,
-        &witness.operands[1].bytes,
-    )
-    .map(|s| s.to_vec())
+    shape
+        .referee::<Sha2>(
+            kind,
+            input_root,
+            input_len,
+            element,
+            position,
+            state,
+            open(a),
+            open(b),
+        )
+        .map(|s| s.to_vec())
 }
