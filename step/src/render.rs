@@ -371,3 +371,160 @@ pub fn to_rgba(sum: V3, spp: u16) -> [u8; 4] {
         255,
     ]
 }
+
+/// A ray that is not tracing: the state between two samples (all zeros, not done).
+pub fn idle_ray() -> Ray {
+    Ray {
+        origin: v(0.0, 0.0, 0.0),
+        dir: v(0.0, 0.0, 0.0),
+        through: v(0.0, 0.0, 0.0),
+        rng: Rng(0),
+        done: false,
+        radiance: v(0.0, 0.0, 0.0),
+    }
+}
+
+/// A state of a pixel's trace: the sum of its finished samples and the current sample's ray.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PixelState {
+    pub sum: V3,
+    pub ray: Ray,
+}
+
+/// Bytes of an encoded [`PixelState`].
+pub const PIXEL_STATE_BYTES: usize = 12 + RAY_BYTES;
+
+impl PixelState {
+    /// State 0: nothing summed, no ray.
+    pub fn start() -> Self {
+        PixelState {
+            sum: v(0.0, 0.0, 0.0),
+            ray: idle_ray(),
+        }
+    }
+
+    pub fn encode(&self) -> [u8; PIXEL_STATE_BYTES] {
+        let mut out = [0u8; PIXEL_STATE_BYTES];
+        out[..12].copy_from_slice(&encode_v3(self.sum));
+        out[12..].copy_from_slice(&self.ray.encode());
+        out
+    }
+
+    pub fn decode(bytes: &[u8]) -> Option<Self> {
+        let bytes: &[u8; PIXEL_STATE_BYTES] = bytes.try_into().ok()?;
+        let f = |at: usize| {
+            f32::from_bits(u32::from_le_bytes([
+                bytes[at],
+                bytes[at + 1],
+                bytes[at + 2],
+                bytes[at + 3],
+            ]))
+        };
+        let ray: &[u8; RAY_BYTES] = bytes[12..].try_into().ok()?;
+        Some(PixelState {
+            sum: v(f(0), f(4), f(8)),
+            ray: Ray::decode(ray)?,
+        })
+    }
+}
+
+/// One pixel of a render job, as its trace needs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pixel {
+    pub view: View,
+    pub px: u32,
+    pub py: u32,
+    pub spp: u16,
+    pub max_depth: u8,
+}
+
+/// What the step from a position of a pixel's trace does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PixelStep {
+    /// Starts sample `s`: the ray becomes its camera ray.
+    Camera(u32),
+    /// One bounce of the current ray.
+    Bounce,
+    /// Adds the finished sample's contribution to the sum; the ray becomes idle.
+    Accumulate,
+    /// The pixel's RGBA bytes from the sum: the trace's last step.
+    Finish,
+}
+
+/// The state after a step: another [`PixelState`], or after [`PixelStep::Finish`] the pixel.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum PixelNext {
+    State(PixelState),
+    Rgba([u8; 4]),
+}
+
+impl PixelNext {
+    /// The canonical bytes a bisection hashes.
+    pub fn encode(&self) -> ([u8; PIXEL_STATE_BYTES], usize) {
+        let mut out = [0u8; PIXEL_STATE_BYTES];
+        match self {
+            PixelNext::State(s) => (s.encode(), PIXEL_STATE_BYTES),
+            PixelNext::Rgba(rgba) => {
+                out[..4].copy_from_slice(rgba);
+                (out, 4)
+            }
+        }
+    }
+}
+
+impl Pixel {
+    fn block(&self) -> u64 {
+        u64::from(self.max_depth) + 2
+    }
+
+    /// Steps in the pixel's trace: per sample a camera ray, `max_depth` bounces and an
+    /// accumulation; then the finish. State `trace_len()` is the output pixel.
+    pub fn trace_len(&self) -> u64 {
+        u64::from(self.spp) * self.block() + 1
+    }
+
+    /// The step from position `position`.
+    pub fn step_at(&self, position: u64) -> Option<PixelStep> {
+        let samples_end = u64::from(self.spp) * self.block();
+        if position == samples_end {
+            return Some(PixelStep::Finish);
+        }
+        if position > samples_end {
+            return None;
+        }
+        let (sample, within) = (position / self.block(), position % self.block());
+        Some(if within == 0 {
+            PixelStep::Camera(sample as u32)
+        } else if within <= u64::from(self.max_depth) {
+            PixelStep::Bounce
+        } else {
+            PixelStep::Accumulate
+        })
+    }
+
+    /// The step from `position` of the trace, from `state`, in the scene (`camera`,
+    /// `objects`): the kernel's arithmetic, one step of it.
+    pub fn step(
+        &self,
+        camera: &Camera,
+        objects: &Objects,
+        position: u64,
+        state: &PixelState,
+    ) -> Option<PixelNext> {
+        Some(match self.step_at(position)? {
+            PixelStep::Camera(sample) => PixelNext::State(PixelState {
+                sum: state.sum,
+                ray: camera_ray(camera, &self.view, self.px, self.py, sample),
+            }),
+            PixelStep::Bounce => PixelNext::State(PixelState {
+                sum: state.sum,
+                ray: bounce(objects, &state.ray),
+            }),
+            PixelStep::Accumulate => PixelNext::State(PixelState {
+                sum: accumulate(state.sum, state.ray.contribution()),
+                ray: idle_ray(),
+            }),
+            PixelStep::Finish => PixelNext::Rgba(to_rgba(state.sum, self.spp)),
+        })
+    }
+}

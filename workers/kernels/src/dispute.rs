@@ -6,8 +6,8 @@
 //! together hash the output about once more), a bisection move folds one element's trace up
 //! to each posted position.
 use tessera_step::game::{self, ELEMENT};
-use tessera_step::matmul;
 use tessera_step::tree::{self, Hash};
+use tessera_step::{matmul, render};
 
 use crate::merkle::{self, Proof, Sha2};
 use crate::Job;
@@ -24,11 +24,13 @@ pub struct Operand {
     pub proof: Proof,
 }
 
-/// What the last move needs: the agreed state before the step and the step's operands.
+/// What the last move needs: the agreed state before the step and the step's operands (for
+/// a render step: the whole scene, which is the job's input, checked against its root).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StepWitness {
     pub state: Vec<u8>,
     pub operands: Vec<Operand>,
+    pub scene: Option<Vec<u8>>,
 }
 
 /// Why a side cannot produce a move.
@@ -36,7 +38,7 @@ pub struct StepWitness {
 pub enum DisputeError {
     #[error("position outside the tree or the trace")]
     OutOfRange,
-    #[error("{0}: its trace is not playable off chain yet (matmul_f32 and matmul_i8 are)")]
+    #[error("{0}: its trace is not playable off chain yet (matmul_f32, matmul_i8 and render are)")]
     NotPlayable(crate::KernelId),
 }
 
@@ -94,6 +96,9 @@ impl Side<'_> {
 
     /// Steps in the trace of output element `element`.
     pub fn trace_len(&self, element: u64) -> Result<u64, DisputeError> {
+        if let Job::Render(p) = self.job {
+            return Ok(pixel(p, element)?.trace_len());
+        }
         let (shape, _) = self.matmul()?;
         shape.element(element).ok_or(DisputeError::OutOfRange)?;
         Ok(u64::from(shape.trace_len()))
@@ -102,12 +107,28 @@ impl Side<'_> {
     /// The state after `position` steps of element `element`'s trace, from the input (at the
     /// trace's end: this side's output element, which is what its root commits).
     pub fn state(&self, element: u64, position: u64) -> Result<Vec<u8>, DisputeError> {
+        if position == self.trace_len(element)? {
+            let at = element as usize * ELEMENT;
+            return self
+                .output
+                .get(at..at + ELEMENT)
+                .map(<[u8]>::to_vec)
+                .ok_or(DisputeError::OutOfRange);
+        }
+        if let Job::Render(p) = self.job {
+            let pixel = pixel(p, element)?;
+            let scene = Scene::parse(self.input).ok_or(DisputeError::OutOfRange)?;
+            let mut state = render::PixelState::start();
+            for step in 0..position {
+                match pixel.step(&scene.camera, &scene.objects(), step, &state) {
+                    Some(render::PixelNext::State(next)) => state = next,
+                    _ => return Err(DisputeError::OutOfRange),
+                }
+            }
+            return Ok(state.encode().to_vec());
+        }
         let (shape, kind) = self.matmul()?;
         let (i, j) = shape.element(element).ok_or(DisputeError::OutOfRange)?;
-        if position == u64::from(shape.trace_len()) {
-            let at = element as usize * ELEMENT;
-            return Ok(self.output[at..at + ELEMENT].to_vec());
-        }
         let steps = u32::try_from(position).map_err(|_| DisputeError::OutOfRange)?;
         shape
             .state(kind, self.input, i, j, steps)
@@ -142,14 +163,22 @@ impl Side<'_> {
     }
 
     /// The witness of the step from `position` to `position + 1` of element `element`: the
-    /// state at `position` and the operands, opened against the input root.
+    /// state at `position` and the operands, opened against the input root (a render step:
+    /// the scene).
     pub fn witness(&self, element: u64, position: u64) -> Result<StepWitness, DisputeError> {
+        if position >= self.trace_len(element)? {
+            return Err(DisputeError::OutOfRange);
+        }
+        if let Job::Render(_) = self.job {
+            return Ok(StepWitness {
+                state: self.state(element, position)?,
+                operands: vec![],
+                scene: Some(self.input.to_vec()),
+            });
+        }
         let (shape, kind) = self.matmul()?;
         let (i, j) = shape.element(element).ok_or(DisputeError::OutOfRange)?;
         let p = u32::try_from(position).map_err(|_| DisputeError::OutOfRange)?;
-        if p >= shape.k {
-            return Err(DisputeError::OutOfRange);
-        }
         let size = kind.operand_size();
         Ok(StepWitness {
             state: self.state(element, position)?,
@@ -157,7 +186,64 @@ impl Side<'_> {
                 self.operand(shape.a_offset(kind, i, p), size)?,
                 self.operand(shape.b_offset(kind, p, j), size)?,
             ],
+            scene: None,
         })
+    }
+}
+
+/// The pixel of output element `element` of a render job.
+fn pixel(p: &crate::kernels::RenderParams, element: u64) -> Result<render::Pixel, DisputeError> {
+    let (w, h) = (u64::from(p.tile_w), u64::from(p.tile_h));
+    if element >= w * h {
+        return Err(DisputeError::OutOfRange);
+    }
+    Ok(render::Pixel {
+        view: render::View {
+            image_w: p.image_w,
+            image_h: p.image_h,
+            seed: p.seed,
+        },
+        px: u32::from(p.tile_x) + (element % w) as u32,
+        py: u32::from(p.tile_y) + (element / w) as u32,
+        spp: p.spp,
+        max_depth: p.max_depth,
+    })
+}
+
+/// A render job's scene, parsed from its input.
+struct Scene {
+    camera: render::Camera,
+    values: Vec<f32>,
+    spheres: usize,
+    planes: usize,
+}
+
+impl Scene {
+    fn parse(input: &[u8]) -> Option<Self> {
+        let spheres = tessera_step::u32_at(input, 0)? as usize;
+        let planes = tessera_step::u32_at(input, 4)? as usize;
+        let values: Vec<f32> = input
+            .get(8..)?
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        let header: &[f32; render::HEADER_F32] =
+            values.get(..render::HEADER_F32)?.try_into().ok()?;
+        let objects = values.get(render::HEADER_F32..)?.to_vec();
+        (objects.len() == render::OBJECT_F32 * (spheres + planes)).then(|| Scene {
+            camera: render::Camera::new(header),
+            values: objects,
+            spheres,
+            planes,
+        })
+    }
+
+    fn objects(&self) -> render::Objects<'_> {
+        render::Objects {
+            values: &self.values,
+            spheres: self.spheres,
+            planes: self.planes,
+        }
     }
 }
 
@@ -172,6 +258,21 @@ pub fn referee_step(
     position: u64,
     witness: &StepWitness,
 ) -> Option<Vec<u8>> {
+    if let Job::Render(p) = job {
+        // The scene is the whole input: it must be the input the job names.
+        let scene_bytes = witness.scene.as_deref()?;
+        if scene_bytes.len() as u64 != input_len || merkle::root(scene_bytes) != *input_root {
+            return None;
+        }
+        let scene = Scene::parse(scene_bytes)?;
+        let state = render::PixelState::decode(&witness.state)?;
+        let next =
+            pixel(p, element)
+                .ok()?
+                .step(&scene.camera, &scene.objects(), position, &state)?;
+        let (bytes, len) = next.encode();
+        return Some(bytes[..len].to_vec());
+    }
     let (shape, kind) = match job {
         Job::MatmulF32(p) => (p.shape(), matmul::Kind::F32),
         Job::MatmulI8(p) => (p.shape(), matmul::Kind::I8),

@@ -131,7 +131,11 @@ fn referee(job: &Job, input: &[u8], a: &dyn Player, b: &dyn Player) -> Played {
     }
     // The step: anyone posts the agreed state and the operands; the referee executes it.
     let start = if lo == 0 {
-        vec![0u8; 4]
+        // The kernel's start state, which the referee knows from the job.
+        match job {
+            Job::Render(_) => tessera_step::render::PixelState::start().encode().to_vec(),
+            _ => vec![0u8; 4],
+        }
     } else {
         // Both sides posted this state's hash; side a's bytes must match it.
         a.state(element, lo)
@@ -300,6 +304,59 @@ fn the_honest_side_wins_against_a_liar_at_any_element_and_any_step() {
                 job.kernel()
             );
         }
+    }
+}
+
+#[test]
+fn the_honest_render_wins_against_a_liar_at_any_pixel_and_any_step() {
+    use tessera_kernels::kernels::RenderParams;
+    let seed = fresh_seed();
+    let job = Job::Render(RenderParams {
+        image_w: 64,
+        image_h: 48,
+        tile_x: 10,
+        tile_y: 6,
+        tile_w: 40,
+        tile_h: 30,
+        spp: 3,
+        max_depth: 4,
+        seed: seed as u32,
+    });
+    let input = job.random_input(seed);
+    let output = job
+        .run(&input, &Backend::Cpu(Cpu::new(2).unwrap()))
+        .unwrap();
+    let honest = Side {
+        job: &job,
+        input: &input,
+        output: &output,
+    };
+    // The flat trace of every pixel ends in the kernel's pixel.
+    for element in [0u64, 777, 1_199] {
+        let len = honest.trace_len(element).unwrap();
+        assert_eq!(len, 3 * 6 + 1);
+        let before = honest.witness(element, len - 1).unwrap();
+        let root = merkle::root(&input);
+        let last =
+            referee_step(&job, &root, input.len() as u64, element, len - 1, &before).unwrap();
+        assert_eq!(last, honest.state(element, len).unwrap(), "pixel {element}");
+    }
+    // Deep in the image, at the first step (a camera ray), a bounce, an accumulation, the
+    // finish.
+    for (element, from) in [(1_199, 1), (900, 3), (640, 6), (333, 18)] {
+        let liar = Liar::new(&job, &input, &output, element, from);
+        assert_ne!(liar.output, output);
+        let played = referee(&job, &input, &honest, &liar);
+        assert_eq!(
+            played.verdict,
+            Verdict::AWins,
+            "pixel {element} from {from}, seed {seed}"
+        );
+        assert_eq!(
+            referee(&job, &input, &liar, &honest).verdict,
+            Verdict::BWins
+        );
+        println!("render: pixel {element}, liar from step {from}: {played:?}");
     }
 }
 
