@@ -239,3 +239,34 @@ async fn submit_follow_and_collect_a_job_with_the_cli() {
     assert!(!env.exists(&address));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `tessera job root FILE` prints the input root a job names (what workers check) and the size.
+#[test]
+fn job_root_prints_the_input_root_and_size() {
+    let file = std::env::temp_dir().join(format!("tessera-root-{}.bin", std::process::id()));
+    let bytes: Vec<u8> = (0..5_000u32).map(|i| (i * 7) as u8).collect();
+    std::fs::write(&file, &bytes).unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["job", "root"])
+        .arg(&file)
+        .output()
+        .expect("run the tessera binary");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let root: String = tessera_worker::fetch::input_root(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(stdout, format!("root {root}\nsize 5000\n"));
+    let missing = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["job", "root", "/nonexistent/input.bin"])
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read /nonexistent/input.bin"));
+    std::fs::remove_file(&file).ok();
+}

@@ -158,3 +158,30 @@ fn random_bytes_never_crash_the_decoders() {
         }
     }
 }
+
+#[test]
+fn the_referee_reads_matmul_params_as_the_kernels_do() {
+    // The program decodes a job's matmul shape with `tessera_step::matmul::Shape::decode`:
+    // it must accept exactly what the kernels accept, with the same m, n, k.
+    let mut rng = SplitMix64::new(0x5a4e);
+    let dims = [0u32, 1, 2, 4095, 4096, 4097, u32::MAX];
+    for _ in 0..5_000 {
+        let mut bytes: Vec<u8> = [0, 1, 2]
+            .iter()
+            .flat_map(|_| dims[rng.below(dims.len() as u64) as usize].to_le_bytes())
+            .collect();
+        if rng.below(10) == 0 {
+            bytes.push(0);
+        }
+        let referee = tessera_step::matmul::Shape::decode(&bytes);
+        for id in [2u8, 3] {
+            match Job::decode(id, &bytes) {
+                Ok(Job::MatmulF32(p)) | Ok(Job::MatmulI8(p)) => {
+                    assert_eq!(referee, Some(p.shape()), "{bytes:?}")
+                }
+                Ok(other) => panic!("kernel {id} decoded as {other:?}"),
+                Err(_) => assert_eq!(referee, None, "{bytes:?}"),
+            }
+        }
+    }
+}
