@@ -43,13 +43,20 @@ pub fn height(len: u64) -> u32 {
 }
 
 /// The nodes a descent move from (`level`, `index`) opens: their level and their index range
-/// (the node's descendants [`DESCENT_LEVELS`] levels down, or down to the cells).
-pub fn descendants(len: u64, level: u32, index: u64) -> (u32, u64, u64) {
+/// (the node's descendants [`DESCENT_LEVELS`] levels down, or down to the cells). `None` if
+/// the node is not in the tree over `len` bytes (a posted position is never trusted).
+pub fn descendants(len: u64, level: u32, index: u64) -> Option<(u32, u64, u64)> {
+    if level >= 64 || index >= tree::width(len, level) {
+        return None;
+    }
     let down = level.min(DESCENT_LEVELS);
     let target = level - down;
-    let first = index << down;
-    let end = ((index + 1) << down).min(tree::width(len, target));
-    (target, first, end)
+    let first = index.checked_shl(down)?;
+    let end = index
+        .checked_add(1)?
+        .checked_shl(down)?
+        .min(tree::width(len, target));
+    (first < end).then_some((target, first, end))
 }
 
 /// Folds consecutive nodes `hashes` (aligned as [`descendants`] gives them) `levels` levels up,
@@ -87,7 +94,9 @@ pub fn verify_descent<H: Hasher>(
     node: &Hash,
     hashes: &[Hash],
 ) -> bool {
-    let (target, first, end) = descendants(len, level, index);
+    let Some((target, first, end)) = descendants(len, level, index) else {
+        return false;
+    };
     hashes.len() as u64 == end - first && fold::<H>(hashes, level - target).as_ref() == Some(node)
 }
 
@@ -99,12 +108,34 @@ pub fn first_difference<T: PartialEq>(a: &[T], b: &[T]) -> Option<usize> {
 /// The first differing element of two cells, as an output element index (`cell` is the cells'
 /// index). `None` if the cells are equal.
 pub fn differing_element(cell: u64, a: &[u8], b: &[u8]) -> Option<u64> {
-    let at = a
-        .chunks(ELEMENT)
-        .zip(b.chunks(ELEMENT))
-        .position(|(x, y)| x != y)?;
-    Some(cell * (tree::CELL / ELEMENT) as u64 + at as u64)
+    differing_element_of(cell, a, b, ELEMENT)
 }
+
+/// [`differing_element`] for a tensor of `size`-byte elements (an i8 activation: 1).
+pub fn differing_element_of(cell: u64, a: &[u8], b: &[u8], size: usize) -> Option<u64> {
+    if size == 0 || !tree::CELL.is_multiple_of(size) {
+        return None;
+    }
+    let at = a
+        .chunks(size)
+        .zip(b.chunks(size))
+        .position(|(x, y)| x != y)?;
+    Some(cell * (tree::CELL / size) as u64 + at as u64)
+}
+
+/// Domain tag of a tensor chain link.
+const CHAIN: u8 = 4;
+
+/// The chain of a kernel's tensors (a DAG: every layer of an MLP reads the whole layer before
+/// it): `C_0` = [`CHAIN_START`], `C_t = sha256(0x04 ‖ C_{t−1} ‖ root of tensor t)`. Both sides
+/// agreeing on `C_{t−1}` agree on every tensor before `t`, so bisecting the chain finds the
+/// first tensor they compute differently with all of its inputs agreed.
+pub fn chain_link<H: Hasher>(previous: &Hash, root: &Hash) -> Hash {
+    H::hashv(&[&[CHAIN], previous, root])
+}
+
+/// `C_0` of every tensor chain.
+pub const CHAIN_START: Hash = [0; 32];
 
 /// The interior positions a bisection move over the segment (`lo`, `hi`) posts, in order:
 /// `lo + (hi − lo)·j/16` for `j = 1..=15`, without repeats, strictly inside the segment.
@@ -124,14 +155,19 @@ pub fn points(lo: u64, hi: u64) -> ([u64; BISECTION_POINTS as usize], usize) {
 }
 
 /// The segment kept after a bisection move: the sides agree at `lo` and differ at `hi`; at the
-/// posted `positions` they posted `a` and `b`. The first position where they differ becomes
-/// `hi`, the position before it `lo`.
-pub fn select(lo: u64, hi: u64, positions: &[u64], a: &[Hash], b: &[Hash]) -> (u64, u64) {
-    match first_difference(a, b) {
+/// posted `positions` (which must be [`points`]`(lo, hi)`) they posted `a` and `b`, one hash per
+/// position. The first position where they differ becomes `hi`, the position before it `lo`.
+/// `None` if the move does not have that shape (a posted move is never trusted).
+pub fn select(lo: u64, hi: u64, positions: &[u64], a: &[Hash], b: &[Hash]) -> Option<(u64, u64)> {
+    let (expected, count) = points(lo, hi);
+    if count == 0 || positions != &expected[..count] || a.len() != count || b.len() != count {
+        return None;
+    }
+    Some(match first_difference(a, b) {
         Some(0) => (lo, positions[0]),
         Some(j) => (positions[j - 1], positions[j]),
-        None => (positions.last().copied().unwrap_or(lo), hi),
-    }
+        None => (positions[count - 1], hi),
+    })
 }
 
 #[cfg(test)]
@@ -162,20 +198,39 @@ mod tests {
 
     #[test]
     fn select_keeps_the_first_disagreement() {
-        let positions = [4, 8, 12];
+        let positions = [1, 2, 3];
         let h = |x: u8| [x; 32];
+        let a = [h(1), h(2), h(3)];
         assert_eq!(
-            select(0, 16, &positions, &[h(1), h(2), h(3)], &[h(1), h(9), h(3)]),
-            (4, 8)
+            select(0, 4, &positions, &a, &[h(1), h(9), h(3)]),
+            Some((1, 2))
         );
         assert_eq!(
-            select(0, 16, &positions, &[h(1), h(2), h(3)], &[h(0), h(2), h(3)]),
-            (0, 4)
+            select(0, 4, &positions, &a, &[h(0), h(2), h(3)]),
+            Some((0, 1))
         );
+        assert_eq!(select(0, 4, &positions, &a, &a), Some((3, 4)));
+        // Moves of the wrong shape: other positions, too few or too many hashes, a one-step
+        // segment.
+        assert_eq!(select(0, 4, &[1, 3], &a[..2], &a[..2]), None);
+        assert_eq!(select(0, 4, &positions, &a[..2], &a), None);
         assert_eq!(
-            select(0, 16, &positions, &[h(1), h(2), h(3)], &[h(1), h(2), h(3)]),
-            (12, 16)
+            select(0, 4, &positions, &a, &[h(1), h(2), h(3), h(4)]),
+            None
         );
+        assert_eq!(select(5, 6, &[], &[], &[]), None);
+    }
+
+    /// A stand-in hasher for checks that must fail before hashing anything matters.
+    struct NoHash;
+    impl Hasher for NoHash {
+        fn hashv(parts: &[&[u8]]) -> Hash {
+            let mut out = [0u8; 32];
+            for (i, b) in parts.iter().flat_map(|p| p.iter()).enumerate() {
+                out[i % 32] ^= b;
+            }
+            out
+        }
     }
 
     #[test]
@@ -183,9 +238,15 @@ mod tests {
         // 100 cells: level 4 has 7 nodes, the last covering cells 96..100.
         let len = 100 * 32;
         assert_eq!(height(len), 7);
-        assert_eq!(descendants(len, 7, 0), (3, 0, 13));
-        assert_eq!(descendants(len, 4, 6), (0, 96, 100));
-        assert_eq!(descendants(len, 2, 24), (0, 96, 100));
-        assert_eq!(descendants(32, 0, 0), (0, 0, 1));
+        assert_eq!(descendants(len, 7, 0), Some((3, 0, 13)));
+        assert_eq!(descendants(len, 4, 6), Some((0, 96, 100)));
+        assert_eq!(descendants(len, 2, 24), Some((0, 96, 100)));
+        assert_eq!(descendants(32, 0, 0), Some((0, 0, 1)));
+        // Nodes outside the tree (found by review: an underflow, and a shift that wrapped a
+        // huge index onto node 0's children).
+        assert_eq!(descendants(len, 4, 7), None);
+        assert_eq!(descendants(len, 4, 1 << 60), None);
+        let cells: Vec<Hash> = (0..16u8).map(|i| [i; 32]).collect();
+        assert!(!verify_descent::<NoHash>(len, 4, 1 << 60, &[0; 32], &cells));
     }
 }

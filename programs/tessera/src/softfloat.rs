@@ -321,6 +321,32 @@ pub fn to_u64(a: u32) -> u64 {
     }
 }
 
+/// Truncation toward zero to a 64-bit signed integer (saturated, NaN as 0).
+pub fn to_i64(a: u32) -> i64 {
+    let magnitude = to_u64(a & !SIGN);
+    if a & SIGN != 0 && !is_nan(a) {
+        if magnitude >= 1 << 63 {
+            i64::MIN
+        } else {
+            -(magnitude as i64)
+        }
+    } else {
+        i64::try_from(magnitude).unwrap_or(i64::MAX)
+    }
+}
+
+/// A 64-bit unsigned integer, rounded to binary32 (`round_pack` is exact for a 64-bit
+/// significand without a sticky bit).
+pub fn from_u64(x: u64) -> u32 {
+    round_pack(0, 0, x)
+}
+
+/// A 64-bit signed integer, rounded to binary32.
+pub fn from_i64(x: i64) -> u32 {
+    let sign = if x < 0 { SIGN } else { 0 };
+    round_pack(sign, 0, x.unsigned_abs())
+}
+
 /// Truncation toward zero to a signed integer (saturated, NaN as 0).
 pub fn to_i32(a: u32) -> i32 {
     let magnitude = to_u32(a & !SIGN);
@@ -416,6 +442,20 @@ mod exports {
     pub extern "C" fn __fixunssfdi(a: f32) -> u64 {
         to_u64(a.to_bits())
     }
+    // Without ALU32 (`target-cpu=v2`), i32 is not a legal type on BPF: LLVM widens float-to-int
+    // and int-to-float conversions to 64 bits and calls these.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn __fixsfdi(a: f32) -> i64 {
+        to_i64(a.to_bits())
+    }
+    #[unsafe(no_mangle)]
+    pub extern "C" fn __floatundisf(x: u64) -> f32 {
+        f32::from_bits(from_u64(x))
+    }
+    #[unsafe(no_mangle)]
+    pub extern "C" fn __floatdisf(x: i64) -> f32 {
+        f32::from_bits(from_i64(x))
+    }
     #[unsafe(no_mangle)]
     pub extern "C" fn __fixsfsi(a: f32) -> i32 {
         to_i32(a.to_bits())
@@ -490,6 +530,16 @@ mod tests {
             assert_eq!(to_u32(a), x as u32, "to_u32({a:#x})");
             assert_eq!(to_i32(a), x as i32, "to_i32({a:#x})");
             assert_eq!(to_u64(a), x as u64, "to_u64({a:#x})");
+            assert_eq!(to_i64(a), x as i64, "to_i64({a:#x})");
+            let wide = rng.next() >> (rng.next() % 64);
+            same(from_u64(wide), wide as f32, "from_u64", wide as u32, 0);
+            same(
+                from_i64(wide as i64),
+                wide as i64 as f32,
+                "from_i64",
+                wide as u32,
+                0,
+            );
         }
     }
 
