@@ -166,14 +166,7 @@ impl Ray {
     }
 
     pub fn decode(bytes: &[u8; RAY_BYTES]) -> Option<Self> {
-        let f = |at: usize| {
-            f32::from_bits(u32::from_le_bytes([
-                bytes[at],
-                bytes[at + 1],
-                bytes[at + 2],
-                bytes[at + 3],
-            ]))
-        };
+        let f = |at: usize| f32_at(bytes, at);
         let v3 = |at: usize| v(f(at), f(at + 4), f(at + 8));
         let done = match bytes[52] {
             0 => false,
@@ -334,6 +327,16 @@ pub fn sample(
     ray.contribution()
 }
 
+/// The f32 whose LE bits are at `bytes[at..at + 4]` (callers pass fixed-size states).
+fn f32_at(bytes: &[u8], at: usize) -> f32 {
+    f32::from_bits(u32::from_le_bytes([
+        bytes[at],
+        bytes[at + 1],
+        bytes[at + 2],
+        bytes[at + 3],
+    ]))
+}
+
 /// A vector's canonical bytes: f32 bits LE, any NaN as `0x7fc00000` (hardware NaN payloads
 /// differ; a state must not).
 pub fn encode_v3(value: V3) -> [u8; 12] {
@@ -412,14 +415,7 @@ impl PixelState {
 
     pub fn decode(bytes: &[u8]) -> Option<Self> {
         let bytes: &[u8; PIXEL_STATE_BYTES] = bytes.try_into().ok()?;
-        let f = |at: usize| {
-            f32::from_bits(u32::from_le_bytes([
-                bytes[at],
-                bytes[at + 1],
-                bytes[at + 2],
-                bytes[at + 3],
-            ]))
-        };
+        let f = |at: usize| f32_at(bytes, at);
         let ray: &[u8; RAY_BYTES] = bytes[12..].try_into().ok()?;
         Some(PixelState {
             sum: v(f(0), f(4), f(8)),

@@ -174,20 +174,7 @@ impl Side<'_> {
     }
 
     fn operand(&self, offset: u64, size: u64) -> Result<Operand, DisputeError> {
-        let (cell_index, _) = tree::cell_of(offset);
-        let (cell, proof) =
-            merkle::open_cell(self.input, cell_index).ok_or(DisputeError::OutOfRange)?;
-        let bytes = self
-            .input
-            .get(offset as usize..(offset + size) as usize)
-            .ok_or(DisputeError::OutOfRange)?
-            .to_vec();
-        Ok(Operand {
-            offset,
-            bytes,
-            cell,
-            proof,
-        })
+        open_bytes(self.input, offset, size)
     }
 
     /// The witness of the step from `position` to `position + 1` of element `element`: the
