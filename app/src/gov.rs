@@ -188,6 +188,10 @@ pub fn param_changes(assignments: &[String]) -> anyhow::Result<ParamChanges> {
             "audit_replicas" => c.audit_replicas = num(name, v)?,
             "max_audited_reward" => c.max_audited_reward = num(name, v)?,
             "min_reward" => c.min_reward = num(name, v)?,
+            "refereed_kernels" => c.refereed_kernels = num(name, v)?,
+            "game_clock_secs" => c.game_clock_secs = num(name, v)?,
+            "game_open_window_secs" => c.game_open_window_secs = num(name, v)?,
+            "game_bond_lamports" => c.game_bond_lamports = num(name, v)?,
             other => bail!(
                 "unknown network parameter `{other}` (see `tessera config show` for the names)"
             ),
@@ -368,6 +372,19 @@ pub fn describe_action(action: &ProposalAction) -> String {
                     c.max_audited_reward.map(|v| v.to_string()),
                 ),
                 ("min_reward", c.min_reward.map(|v| v.to_string())),
+                (
+                    "refereed_kernels",
+                    c.refereed_kernels.map(|v| format!("{v:#x}")),
+                ),
+                ("game_clock_secs", c.game_clock_secs.map(|v| v.to_string())),
+                (
+                    "game_open_window_secs",
+                    c.game_open_window_secs.map(|v| v.to_string()),
+                ),
+                (
+                    "game_bond_lamports",
+                    c.game_bond_lamports.map(|v| v.to_string()),
+                ),
             ];
             format!("set {}", assignments(&set))
         }

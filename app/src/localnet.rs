@@ -40,6 +40,12 @@ pub fn default_params() -> Params {
         max_audited_reward: 250_000,
         // 0.01 token: with the 2.5% fee, every self-dealt job costs its submitter real money.
         min_reward: 10_000,
+        // Disputes are still decided by escalation on localnet: the worker does not play
+        // dispute games yet (docs/disputes.md); governance turns them on per kernel.
+        refereed_kernels: 0,
+        game_clock_secs: 600,
+        game_open_window_secs: 600,
+        game_bond_lamports: 10_000_000,
     }
 }
 

@@ -7,14 +7,14 @@ use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
 use anchor_lang::{system_program, InstructionData, ToAccountMetas};
 use anchor_spl::token::spl_token;
 use tessera::instructions::{
-    CastVoteArgs, CommitArgs, CreateProposalArgs, GovDepositArgs, GovWithdrawArgs,
-    InitGovernanceArgs, InitializeArgs, PostJobArgs, RefereeCheckStepArgs, RegisterNodeArgs,
-    RequestUnstakeArgs, RevealArgs, StakeArgs, UpdateNodeArgs, UpdateParamsArgs,
+    CastVoteArgs, CommitArgs, CreateProposalArgs, GameStepArgs, GovDepositArgs, GovWithdrawArgs,
+    InitGovernanceArgs, InitializeArgs, OpenGameArgs, PostJobArgs, RefereeCheckStepArgs,
+    RegisterNodeArgs, RequestUnstakeArgs, RevealArgs, StakeArgs, UpdateNodeArgs, UpdateParamsArgs,
     WithdrawEarningsArgs, WithdrawStakeArgs,
 };
 use tessera::referee::Step;
 use tessera::state::sortition::SLOT_HASHES_ID;
-use tessera::state::{GovParams, Job, Params, ProposalAction, VoteChoice};
+use tessera::state::{GovParams, Job, Move, Params, ProposalAction, VoteChoice};
 use tessera::{accounts, instruction};
 
 use crate::pda;
@@ -259,6 +259,73 @@ pub fn referee_check_step(job: &Pubkey, args: RefereeCheckStepArgs) -> Instructi
     build(
         accounts::RefereeCheckStep { job: *job },
         instruction::RefereeCheckStep { args },
+    )
+}
+
+/// The operator of node `index` opens its game against the other slot of `slots` (lower
+/// index first) of disputed `job`, paying the game's rent and its bond.
+pub fn open_game(operator: &Pubkey, index: u16, job: &Pubkey, slots: [u8; 2]) -> Instruction {
+    build(
+        accounts::OpenGame {
+            operator: *operator,
+            config: pda::config().0,
+            node: pda::node(operator, index).0,
+            job: *job,
+            game: pda::game(job, slots).0,
+            system_program: system_program::ID,
+        },
+        instruction::OpenGame {
+            args: OpenGameArgs { slots },
+        },
+    )
+}
+
+/// The operator of node `index` posts its move in `game`.
+pub fn game_move(operator: &Pubkey, index: u16, game: &Pubkey, mv: Move) -> Instruction {
+    build(
+        accounts::GameMove {
+            operator: *operator,
+            node: pda::node(operator, index).0,
+            game: *game,
+            system_program: system_program::ID,
+        },
+        instruction::GameMove { mv },
+    )
+}
+
+/// Posts the last move of `game` over `job` (anyone may): the agreed state and the step's
+/// operands opened against the job's input root.
+pub fn game_step(caller: &Pubkey, job: &Pubkey, game: &Pubkey, args: GameStepArgs) -> Instruction {
+    build(
+        accounts::GameStep {
+            caller: *caller,
+            job: *job,
+            game: *game,
+        },
+        instruction::GameStep { args },
+    )
+}
+
+/// Ends `game` over `job` whose side ran out of clock (permissionless).
+pub fn game_timeout(job: &Pubkey, game: &Pubkey) -> Instruction {
+    build(
+        accounts::GameTimeout {
+            job: *job,
+            game: *game,
+        },
+        instruction::GameTimeout {},
+    )
+}
+
+/// Closes an ended `game`; its lamports go to `payee` (the winner's operator, or the
+/// submitter if both lost: `Game::payee`).
+pub fn close_game(game: &Pubkey, payee: &Pubkey) -> Instruction {
+    build(
+        accounts::CloseGame {
+            game: *game,
+            payee: *payee,
+        },
+        instruction::CloseGame {},
     )
 }
 

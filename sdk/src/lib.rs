@@ -5,6 +5,7 @@
 
 pub mod chain;
 pub mod events;
+pub mod game;
 #[cfg(feature = "in-process")]
 pub mod in_process;
 pub mod instructions;

@@ -48,6 +48,11 @@ pub fn job(submitter: &Pubkey, nonce: u64) -> (Pubkey, u8) {
     )
 }
 
+/// The dispute game between slots `slots[0] < slots[1]` of `job`.
+pub fn game(job: &Pubkey, slots: [u8; 2]) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[GAME_SEED, job.as_ref(), &slots], &tessera::ID)
+}
+
 /// The governance PDA: the config's authority once handed over.
 pub fn governance() -> (Pubkey, u8) {
     Pubkey::find_program_address(&[GOVERNANCE_SEED], &tessera::ID)

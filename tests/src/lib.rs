@@ -77,6 +77,11 @@ pub fn default_params() -> Params {
         max_audited_reward: 25_000,
         // The floor of a reward; the reputation-farming test raises it.
         min_reward: 1,
+        // Votes decide disagreements unless a test turns the referee on (suite/games.rs).
+        refereed_kernels: 0,
+        game_clock_secs: 600,
+        game_open_window_secs: 600,
+        game_bond_lamports: 10_000_000,
     }
 }
 

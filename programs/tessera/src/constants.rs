@@ -40,6 +40,12 @@ pub const MAX_INPUT_URI_LEN: usize = 200;
 /// ids: `tessera_kernels::KernelId`).
 pub const KERNEL_MATMUL_F32: u8 = 2;
 pub const KERNEL_MATMUL_I8: u8 = 3;
+/// Kernels whose last step the referee opens against the job's input on chain.
+pub const REFEREE_KERNELS: u32 = (1 << KERNEL_MATMUL_F32) | (1 << KERNEL_MATMUL_I8);
+/// Seed of a dispute game's PDA (`[GAME_SEED, job, slot a, slot b]`).
+pub const GAME_SEED: &[u8] = b"game";
+/// Largest bond a game may ask of a player (1 SOL).
+pub const MAX_GAME_BOND_LAMPORTS: u64 = 1_000_000_000;
 
 /// Largest encoded kernel parameter blob, in bytes.
 pub const MAX_KERNEL_PARAMS_LEN: usize = 256;

@@ -244,4 +244,30 @@ pub enum TesseraError {
     NotRefereed,
     #[msg("an operand does not open against the job's input root at the offset the step names")]
     BadOpening,
+    #[msg("refereed kernels must be ones the referee opens; game clocks and open windows within the phase bounds; the bond at most 1 SOL")]
+    GameParamsOutOfBounds,
+    #[msg("a refereed job needs params and an input size its kernel decodes")]
+    BadRefereedJob,
+    #[msg("these two slots do not dispute: both must have revealed different computed roots")]
+    NotInDispute,
+    #[msg("the job is not in a dispute, or its games may no longer be opened")]
+    GameOpenClosed,
+    #[msg("only a player of the game may do this")]
+    NotAPlayer,
+    #[msg("this move does not fit the game's phase")]
+    WrongMove,
+    #[msg("the move does not open what the side committed")]
+    BadMove,
+    #[msg("this side has already moved this round")]
+    AlreadyMoved,
+    #[msg("the game is over")]
+    GameOver,
+    #[msg("no clock has run out")]
+    ClockNotExpired,
+    #[msg("this side's clock has run out")]
+    ClockExpired,
+    #[msg("the job's games are still being played or may still be opened")]
+    GamesInProgress,
+    #[msg("the game has not ended")]
+    GameNotOver,
 }

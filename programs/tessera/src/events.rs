@@ -219,6 +219,8 @@ pub struct SlotReceipt {
     /// The node's reputation score after this settlement (its counters follow from the
     /// verdicts; the node account holds them all).
     pub score_bps: u16,
+    /// Whether the slot lost a dispute game (a refereed job; an unopened game counts).
+    pub lost_game: bool,
 }
 
 #[event]
@@ -340,4 +342,53 @@ pub struct ProposalClosed {
     /// Whether it was cancelled before any vote (otherwise closed after it ended).
     pub cancelled: bool,
     pub refunded: u64,
+}
+
+/// A refereed job's revealed roots differ: its games may be opened until `open_until`.
+#[event]
+pub struct DisputeStarted {
+    pub job: Pubkey,
+    pub open_until: i64,
+}
+
+/// A player opened the game between two slots of a disputed job.
+#[event]
+pub struct GameOpened {
+    pub game: Pubkey,
+    pub job: Pubkey,
+    pub slots: [u8; 2],
+    pub nodes: [Pubkey; 2],
+    /// The side that opened it (and paid its rent and its bond).
+    pub opener: u8,
+    pub clock_secs: i64,
+    pub bond: u64,
+}
+
+/// A side posted a move; `phase` is the game's phase after it (a new round once both posted).
+#[event]
+pub struct GameMoved {
+    pub game: Pubkey,
+    pub side: u8,
+    pub phase: crate::state::GamePhase,
+    pub moves: u16,
+    pub clock_left: i64,
+}
+
+/// A game is over: which sides lost, and why.
+#[event]
+pub struct GameEnded {
+    pub game: Pubkey,
+    pub job: Pubkey,
+    pub slots: [u8; 2],
+    pub lost: [bool; 2],
+    pub reason: crate::state::GameEnd,
+    pub moves: [u16; 2],
+}
+
+/// An ended game's account closed: its rent and bonds went to `to`.
+#[event]
+pub struct GameClosed {
+    pub game: Pubkey,
+    pub to: Pubkey,
+    pub lamports: u64,
 }

@@ -53,6 +53,7 @@ static HEAP_PROBE: anchor_lang::solana_program::entrypoint::BumpAllocator = {
 
 use instructions::*;
 use referee::Step;
+use state::Move;
 
 declare_id!("ERQ9LsLkw1E8jBFAGDJdryt4azHi9XnSUfenpcpNmium");
 
@@ -219,5 +220,32 @@ pub mod tessera {
         args: RefereeCheckStepArgs,
     ) -> Result<Vec<u8>> {
         instructions::referee_check_step::handler(ctx, args)
+    }
+
+    // ---- Dispute games (docs/disputes.md) ----
+
+    /// A player opens its game against another slot of a disputed job; deposits its bond.
+    pub fn open_game(ctx: Context<OpenGame>, args: OpenGameArgs) -> Result<()> {
+        instructions::open_game::handler(ctx, args)
+    }
+
+    /// A side posts its move of the current round; both posted → the round resolves.
+    pub fn game_move(ctx: Context<GameMove>, mv: Move) -> Result<()> {
+        instructions::game_move::handler(ctx, mv)
+    }
+
+    /// The last move: the referee executes the disputed step; whoever disagrees with it loses.
+    pub fn game_step(ctx: Context<GameStep>, args: GameStepArgs) -> Result<()> {
+        instructions::game_step::handler(ctx, args)
+    }
+
+    /// Permissionless: ends a game whose side ran out of clock; that side loses.
+    pub fn game_timeout(ctx: Context<GameTimeout>) -> Result<()> {
+        instructions::game_timeout::handler(ctx)
+    }
+
+    /// Permissionless: closes an ended game; rent and bonds to the winner.
+    pub fn close_game(ctx: Context<CloseGame>) -> Result<()> {
+        instructions::close_game::handler(ctx)
     }
 }

@@ -176,6 +176,18 @@ pub struct OpenedOperand {
     pub siblings: Vec<[u8; 32]>,
 }
 
+/// The matmul kind and shape of a job of `kernel_id` with `kernel_params`: `NotRefereed` for
+/// another kernel, `BadStep` for params its decoder refuses.
+pub fn matmul_of(kernel_id: u8, kernel_params: &[u8]) -> Result<(matmul::Kind, matmul::Shape)> {
+    let kind = match kernel_id {
+        crate::constants::KERNEL_MATMUL_F32 => matmul::Kind::F32,
+        crate::constants::KERNEL_MATMUL_I8 => matmul::Kind::I8,
+        _ => return err!(TesseraError::NotRefereed),
+    };
+    let shape = matmul::Shape::decode(kernel_params).ok_or(TesseraError::BadStep)?;
+    Ok((kind, shape))
+}
+
 /// The last move of a dispute over a `matmul_f32` or `matmul_i8` job's output element
 /// `element`: opens the operands of step `position → position + 1` against the job's input
 /// root (at the offsets the trace names; the job's params give the shape, its input reference
@@ -189,12 +201,7 @@ pub fn check_matmul_step(
     state: [u8; 4],
     operands: &[OpenedOperand],
 ) -> Result<[u8; 4]> {
-    let kind = match kernel_id {
-        crate::constants::KERNEL_MATMUL_F32 => matmul::Kind::F32,
-        crate::constants::KERNEL_MATMUL_I8 => matmul::Kind::I8,
-        _ => return err!(TesseraError::NotRefereed),
-    };
-    let shape = matmul::Shape::decode(kernel_params).ok_or(TesseraError::BadStep)?;
+    let (kind, shape) = matmul_of(kernel_id, kernel_params)?;
     let [a, b] = operands else {
         return err!(TesseraError::BadStep);
     };

@@ -45,6 +45,9 @@ pub fn majority(roots: &[[u8; 32]]) -> Option<[u8; 32]> {
 /// strict majority of the reveals). Escalation round: a strict majority of every reveal of
 /// both rounds wins, else `NoQuorum`.
 pub fn decide(job: &Job) -> Decision {
+    if job.dispute.is_started() {
+        return refereed(job);
+    }
     let roots: Vec<[u8; 32]> = job
         .slots
         .iter()
@@ -73,6 +76,56 @@ pub fn decide(job: &Job) -> Decision {
             winner: None,
         },
     }
+}
+
+/// A refereed job's outcome after its games: the computed root whose every backer lost no
+/// game (two different roots always played each other, or counted as both lost, so at most
+/// one root is left unbeaten); if none is, every result lost and the submitter is refunded.
+pub fn refereed(job: &Job) -> Decision {
+    let unbeaten = |root: [u8; 32]| {
+        (0..job.slots.len())
+            .filter(|i| job.computed_root(*i) == Some(root))
+            .all(|i| !lost_game(job, i))
+    };
+    match (0..job.slots.len())
+        .filter_map(|i| job.computed_root(i))
+        .find(|root| unbeaten(*root))
+    {
+        Some(root) => final_for(root),
+        None => Decision::Final {
+            reason: JobEndReason::Refuted,
+            winner: None,
+        },
+    }
+}
+
+/// Whether slot `index` lost a dispute game.
+pub fn lost_game(job: &Job, index: usize) -> bool {
+    index < 8 && job.dispute.lost & (1u8 << index) != 0
+}
+
+/// Marks both slots of every disputing pair whose game nobody opened as lost: a node that
+/// does not defend its root loses it, and a pair cannot avoid the referee by not playing.
+pub fn forfeit_unopened(job: &mut Job) {
+    for b in 0..job.slots.len() {
+        for a in 0..b {
+            if job.disputes(a, b)
+                && job.dispute.games_opened & crate::state::Dispute::pair_bit(a, b) == 0
+            {
+                job.dispute.lost |= (1u8 << a) | (1u8 << b);
+            }
+        }
+    }
+}
+
+/// Whether every disputing pair's game has been opened.
+pub fn all_games_opened(job: &Job) -> bool {
+    (0..job.slots.len()).all(|b| {
+        (0..b).all(|a| {
+            !job.disputes(a, b)
+                || job.dispute.games_opened & crate::state::Dispute::pair_bit(a, b) != 0
+        })
+    })
 }
 
 /// What one slot gets and loses at the end of a job.
@@ -134,17 +187,21 @@ impl SlotPayout {
 }
 
 /// The payout of one slot: `revealed` is its root if it revealed, `winner` the root that won
-/// (`Accepted`, `InputUnavailable`), `rates` the slot's terms ([`slot_terms`]).
+/// (`Accepted`, `InputUnavailable`), `rates` the slot's terms ([`slot_terms`]), `lost_game`
+/// whether it lost a dispute game (a refereed job).
 pub fn slot_payout(
     revealed: Option<[u8; 32]>,
     reason: JobEndReason,
     winner: Option<[u8; 32]>,
     reward: u64,
     rates: &JobRates,
+    lost_game: bool,
 ) -> SlotPayout {
     let (verdict, gross, penalty_bps) = match (revealed, reason) {
         (None, _) => (Verdict::NoShow, 0, rates.no_show_bps),
-        (Some(_), JobEndReason::NoQuorum) => (Verdict::Dispute, 0, 0),
+        // The referee found its result wrong (or it did not defend it).
+        (Some(_), _) if lost_game => (Verdict::Disagreed, 0, rates.slash_bps),
+        (Some(_), JobEndReason::NoQuorum | JobEndReason::Refuted) => (Verdict::Dispute, 0, 0),
         (Some(root), _) if Some(root) == winner => {
             let gross = if reason == JobEndReason::InputUnavailable {
                 bps_of(reward, rates.unavailable_comp_bps)
@@ -181,8 +238,9 @@ pub fn settle_slot(
     winner: Option<[u8; 32]>,
     reward: u64,
     rates: &JobRates,
+    lost_game: bool,
 ) -> Result<(SlotOutcome, Verdict)> {
-    let payout = slot_payout(revealed, reason, winner, reward, rates);
+    let payout = slot_payout(revealed, reason, winner, reward, rates, lost_game);
     let verdict = payout.verdict;
     let mut out = SlotOutcome {
         gross: payout.gross,

@@ -239,6 +239,36 @@ fn initialize_refuses_out_of_bounds_params() {
             },
             TesseraError::MinRewardOutOfBounds,
         ),
+        // The referee only for kernels it opens on chain (render's scene does not fit a
+        // move yet); clocks within the phase bounds; a bond within 1 SOL.
+        (
+            Params {
+                refereed_kernels: 1 << 1,
+                ..env.params
+            },
+            TesseraError::GameParamsOutOfBounds,
+        ),
+        (
+            Params {
+                game_clock_secs: 9,
+                ..env.params
+            },
+            TesseraError::GameParamsOutOfBounds,
+        ),
+        (
+            Params {
+                game_open_window_secs: 7 * 86_400 + 1,
+                ..env.params
+            },
+            TesseraError::GameParamsOutOfBounds,
+        ),
+        (
+            Params {
+                game_bond_lamports: 1_000_000_001,
+                ..env.params
+            },
+            TesseraError::GameParamsOutOfBounds,
+        ),
         // Spot checks where cheating pays: audits too rare, slashing too light, or rewards
         // too large for the minimum stake at risk.
         (
@@ -297,6 +327,10 @@ fn initialize_refuses_out_of_bounds_params() {
         audit_replicas: 7,
         max_audited_reward: u64::MAX,
         min_reward: 1,
+        refereed_kernels: tessera::constants::REFEREE_KERNELS,
+        game_clock_secs: 7 * 86_400,
+        game_open_window_secs: 7 * 86_400,
+        game_bond_lamports: 1_000_000_000,
     };
     // The deterrence rule's own edge: 1,000 × 5,000 × 1,000,000 ≥ 20,000 × 9,000 × 27,777.
     let at_the_edge = Params {

@@ -6,6 +6,7 @@ mod config;
 mod conservation;
 mod escrow;
 mod events;
+mod games;
 mod governance;
 mod lifecycle;
 mod referee;

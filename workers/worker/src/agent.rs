@@ -671,7 +671,15 @@ pub fn settled_outcome(
         _ => None,
     };
     let terms = slot_terms(job, index, slot.state);
-    let payout = slot_payout(revealed, reason, winner, job.reward_per_replica, &terms);
+    let lost = tessera_sdk::tessera::settlement::lost_game(job, index);
+    let payout = slot_payout(
+        revealed,
+        reason,
+        winner,
+        job.reward_per_replica,
+        &terms,
+        lost,
+    );
     let penalty = if payout.penalty_bps > 0 {
         format!(", penalized {} bps of stake", payout.penalty_bps)
     } else {
@@ -758,7 +766,9 @@ mod tests {
                 expiry_bounty_bps: 1_000,
             },
             audit_forced: false,
-            reserved: [0; 24],
+            refereed: false,
+            dispute: Default::default(),
+            reserved: [0; 1],
         }
     }
 

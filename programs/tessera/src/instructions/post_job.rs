@@ -123,6 +123,16 @@ pub(crate) fn handler(ctx: Context<PostJob>, args: PostJobArgs) -> Result<()> {
     let now = clock.unix_timestamp;
     args.validate(&ctx.accounts.config, now)?;
     let params = ctx.accounts.config.params;
+    let refereed = ctx.accounts.config.kernel_refereed(args.kernel_id);
+    if refereed {
+        // A refereed job's game needs the shape of its output and input from its params.
+        let (kind, shape) = crate::referee::matmul_of(args.kernel_id, &args.kernel_params)
+            .map_err(|_| error!(TesseraError::BadRefereedJob))?;
+        require!(
+            shape.input_len(kind) == args.input.size_bytes,
+            TesseraError::BadRefereedJob
+        );
+    }
     let escalation_replicas = params.escalation_replicas;
     let (audit, audit_bps, audit_replicas, audit_fee) = if args.spot_check {
         let fee = params.audit_fee(args.reward_per_replica)?;
@@ -185,7 +195,9 @@ pub(crate) fn handler(ctx: Context<PostJob>, args: PostJobArgs) -> Result<()> {
     job.round_slot = clock.slot;
     job.rates = JobRates::of(&params);
     job.audit_forced = false;
-    job.reserved = [0; 24];
+    job.refereed = refereed;
+    job.dispute = Default::default();
+    job.reserved = [0; 1];
     job.invariant()?;
 
     pay_in(

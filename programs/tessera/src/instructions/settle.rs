@@ -3,8 +3,11 @@ use anchor_spl::token::Token;
 
 use crate::constants::*;
 use crate::error::TesseraError;
-use crate::events::{EscalationStarted, JobSettled, SlotReceipt};
-use crate::settlement::{bps_of, decide, settle_slot, slot_terms, Decision};
+use crate::events::{DisputeStarted, EscalationStarted, JobSettled, SlotReceipt};
+use crate::settlement::{
+    all_games_opened, bps_of, decide, forfeit_unopened, lost_game, settle_slot, slot_terms,
+    Decision,
+};
 use crate::state::sortition::{escalation_seed, latest_slot_hash};
 use crate::state::{AuditState, Config, Job, JobEndReason, JobStatus, NodeLedger, Slot, SlotState};
 use crate::token_transfer::pay_out;
@@ -165,6 +168,30 @@ pub(crate) fn settle_job<'info>(
     bounty_to: Option<&AccountInfo<'info>>,
 ) -> Result<()> {
     let job_key = accounts.job.key();
+    if accounts.job.refereed {
+        let job = &mut accounts.job;
+        if !job.dispute.is_started() && job.needs_games() {
+            // Different computed roots: the referee decides, through one game per pair.
+            job.dispute.started_at = now;
+            job.dispute.open_until = now
+                .checked_add(i64::from(accounts.config.params.game_open_window_secs))
+                .ok_or(TesseraError::MathOverflow)?;
+            job.invariant()?;
+            emit!(DisputeStarted {
+                job: job_key,
+                open_until: job.dispute.open_until,
+            });
+            return Ok(());
+        }
+        if job.dispute.is_started() {
+            require!(
+                job.dispute.games_open == 0
+                    && (now >= job.dispute.open_until || all_games_opened(job)),
+                TesseraError::GamesInProgress
+            );
+            forfeit_unopened(job);
+        }
+    }
     let (reason, winner) = match decide(&accounts.job) {
         Decision::Escalate => return escalate(accounts, now),
         Decision::Final { reason, winner } => (reason, winner),
@@ -187,6 +214,7 @@ pub(crate) fn settle_job<'info>(
         let mut ledger = load_ledger(slot, info)?;
         let revealed = (slot.state == SlotState::Revealed).then_some(slot.root);
         let terms = slot_terms(job, index, slot.state);
+        let lost = lost_game(job, index);
         let (out, verdict) = settle_slot(
             &mut ledger,
             revealed,
@@ -194,6 +222,7 @@ pub(crate) fn settle_job<'info>(
             winner,
             job.reward_per_replica,
             &terms,
+            lost,
         )?;
         ledger.store(info)?;
         // Nobody expires a job for a bounty out of their own penalty.
@@ -218,6 +247,7 @@ pub(crate) fn settle_job<'info>(
             fee: out.fee,
             penalty: out.penalty,
             score_bps: ledger.reputation.score_bps,
+            lost_game: lost,
         });
     }
 

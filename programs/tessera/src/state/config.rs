@@ -33,7 +33,7 @@ pub struct Config {
     /// (see [`crate::state::LockedPower`]).
     pub proposal_count: u64,
     /// Room for fields added by later versions.
-    pub reserved: [u8; 100],
+    pub reserved: [u8; 80],
 }
 
 impl Config {
@@ -44,6 +44,11 @@ impl Config {
 
     pub fn invariant(&self) -> Result<()> {
         self.params.validate()
+    }
+
+    /// Whether a new job of `kernel_id` is refereed.
+    pub fn kernel_refereed(&self, kernel_id: u8) -> bool {
+        kernel_id < KERNEL_ID_COUNT && self.params.refereed_kernels & (1u32 << kernel_id) != 0
     }
 
     /// Whether `kernel_id` may be used by new jobs.
@@ -104,6 +109,19 @@ pub struct Params {
     /// Least reward per replica a job may offer. With the protocol fee it is the floor of
     /// what a self-dealt job costs its submitter, so reputation cannot be farmed for free.
     pub min_reward: u64,
+    /// Kernels whose disagreements are refereed (bit `k` = kernel id `k`): a job of one of
+    /// them that reveals different roots is decided by dispute games, not by a vote. Only
+    /// kernels the referee can open on chain may be set ([`REFEREE_KERNELS`]).
+    pub refereed_kernels: u32,
+    /// Each side's chess clock in a dispute game: the seconds it may spend waiting to post,
+    /// over the whole game.
+    pub game_clock_secs: u32,
+    /// Seconds after a dispute starts during which its games may be opened; a pair of
+    /// different roots whose game nobody opened counts as lost by both.
+    pub game_open_window_secs: u32,
+    /// Lamports each player of a game deposits with its first move; the winner takes the
+    /// loser's, which pays for the winner's moves.
+    pub game_bond_lamports: u64,
 }
 
 impl Params {
@@ -163,6 +181,14 @@ impl Params {
             TesseraError::AuditParamsOutOfBounds
         );
         require!(self.min_reward >= 1, TesseraError::MinRewardOutOfBounds);
+        require!(
+            self.refereed_kernels & !REFEREE_KERNELS == 0
+                && (MIN_PHASE_WINDOW_SECS..=MAX_PHASE_WINDOW_SECS).contains(&self.game_clock_secs)
+                && (MIN_PHASE_WINDOW_SECS..=MAX_PHASE_WINDOW_SECS)
+                    .contains(&self.game_open_window_secs)
+                && self.game_bond_lamports <= MAX_GAME_BOND_LAMPORTS,
+            TesseraError::GameParamsOutOfBounds
+        );
         if self.audit_replicas > 0 {
             let slots =
                 1 + usize::from(self.audit_replicas) + usize::from(self.escalation_replicas);

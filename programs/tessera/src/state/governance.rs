@@ -207,6 +207,10 @@ pub struct ParamChanges {
     pub audit_replicas: Option<u8>,
     pub max_audited_reward: Option<u64>,
     pub min_reward: Option<u64>,
+    pub refereed_kernels: Option<u32>,
+    pub game_clock_secs: Option<u32>,
+    pub game_open_window_secs: Option<u32>,
+    pub game_bond_lamports: Option<u64>,
 }
 
 impl ParamChanges {
@@ -247,6 +251,12 @@ impl ParamChanges {
             audit_replicas: self.audit_replicas.unwrap_or(params.audit_replicas),
             max_audited_reward: self.max_audited_reward.unwrap_or(params.max_audited_reward),
             min_reward: self.min_reward.unwrap_or(params.min_reward),
+            refereed_kernels: self.refereed_kernels.unwrap_or(params.refereed_kernels),
+            game_clock_secs: self.game_clock_secs.unwrap_or(params.game_clock_secs),
+            game_open_window_secs: self
+                .game_open_window_secs
+                .unwrap_or(params.game_open_window_secs),
+            game_bond_lamports: self.game_bond_lamports.unwrap_or(params.game_bond_lamports),
         }
     }
 }

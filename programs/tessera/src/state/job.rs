@@ -86,8 +86,42 @@ pub struct Job {
     /// Whether the audit was forced (its draw slot aged out of SlotHashes): the audit seed
     /// is then drawn from a fresh slot's hash, and the treasury does not subsidize it.
     pub audit_forced: bool,
+    /// Whether disagreements are refereed (the kernel was in `refereed_kernels` when posted):
+    /// different roots are then decided by dispute games between their backers, not by votes.
+    pub refereed: bool,
+    /// The dispute of a refereed job, once its revealed roots differed.
+    pub dispute: Dispute,
     /// Room for fields added by later versions.
-    pub reserved: [u8; 24],
+    pub reserved: [u8; 1],
+}
+
+/// The games of a refereed job whose revealed roots differ (docs/disputes.md): every pair of
+/// slots with different computed roots plays one; a slot that loses any game is eliminated.
+#[derive(
+    AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
+)]
+pub struct Dispute {
+    /// Unix time settlement found the roots different (0: no dispute).
+    pub started_at: i64,
+    /// Until when its games may be opened (`game_open_window_secs` after the start).
+    pub open_until: i64,
+    /// Games opened and not yet over.
+    pub games_open: u8,
+    /// Pairs whose game was opened (bit [`Dispute::pair_bit`]); a pair plays once.
+    pub games_opened: u32,
+    /// Slots that lost a game (bit = slot index).
+    pub lost: u8,
+}
+
+impl Dispute {
+    /// The bit of the pair of slots `a < b` (at most 28 pairs of 8 slots).
+    pub fn pair_bit(a: usize, b: usize) -> u32 {
+        1u32 << ((b * (b - 1) / 2 + a) % 32)
+    }
+
+    pub fn is_started(&self) -> bool {
+        self.started_at != 0
+    }
 }
 
 /// The rates settlement applies to a job, frozen from the network's parameters at posting.
@@ -201,6 +235,28 @@ impl Job {
             .iter()
             .position(|s| s.node == *node)
             .map(|i| i + start)
+    }
+
+    /// The root a slot revealed, if it is a computed result (not "input unavailable").
+    pub fn computed_root(&self, index: usize) -> Option<[u8; 32]> {
+        self.slots
+            .get(index)
+            .filter(|s| s.state == SlotState::Revealed && s.root != INPUT_UNAVAILABLE_ROOT)
+            .map(|s| s.root)
+    }
+
+    /// Whether slots `a` and `b` must play a game: both revealed computed roots, and the
+    /// roots differ.
+    pub fn disputes(&self, a: usize, b: usize) -> bool {
+        match (self.computed_root(a), self.computed_root(b)) {
+            (Some(x), Some(y)) => a < b && x != y,
+            _ => false,
+        }
+    }
+
+    /// Whether a refereed job's revealed computed roots differ: settlement opens a dispute.
+    pub fn needs_games(&self) -> bool {
+        self.refereed && (0..self.slots.len()).any(|b| (0..b).any(|a| self.disputes(a, b)))
     }
 
     pub fn is_open(&self) -> bool {
@@ -335,7 +391,8 @@ pub enum JobStatus {
 pub enum JobEndReason {
     /// The submitter cancelled it before any replica was claimed; fully refunded.
     CancelledBySubmitter,
-    /// A result root won (unanimously, or by strict majority after escalation).
+    /// A result root won (unanimously, by the referee's games, or by strict majority after
+    /// escalation for a job that is not refereed).
     Accepted,
     /// The replicas agreed the input was unavailable or invalid.
     InputUnavailable,
@@ -343,4 +400,6 @@ pub enum JobEndReason {
     NoQuorum,
     /// Nobody revealed a result; the submitter is refunded.
     NoResult,
+    /// A refereed job whose every result lost a dispute game; the submitter is refunded.
+    Refuted,
 }

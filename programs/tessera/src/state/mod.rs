@@ -1,4 +1,5 @@
 pub mod config;
+pub mod game;
 pub mod governance;
 pub mod job;
 pub mod node;
@@ -6,6 +7,7 @@ pub mod reputation;
 pub mod sortition;
 
 pub use config::*;
+pub use game::*;
 pub use governance::*;
 pub use job::*;
 pub use node::*;

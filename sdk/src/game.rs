@@ -1,0 +1,95 @@
+//! Playing a dispute game (docs/disputes.md): what a side posts next, given the game's account
+//! and the side's own view of its result. The side's view (its tree, its trace, the step's
+//! witness) comes from the kernels; this module only maps the game's phase to the transaction
+//! that answers it, so the worker, the CLI and the tests play by one definition.
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::Instruction;
+use tessera::instructions::GameStepArgs;
+use tessera::referee::OpenedOperand;
+use tessera::state::{Game, GamePhase, Move};
+
+use crate::instructions as ix;
+
+/// A side's view of its own result, computed off chain (`tessera_kernels::dispute::Side`
+/// provides every piece).
+pub trait GameSide {
+    /// The top of its result tree (sealed with the output's length: its root).
+    fn top(&self) -> [u8; 32];
+    /// The descendants of node (`level`, `index`) four levels down.
+    fn descent(&self, level: u32, index: u64) -> Vec<[u8; 32]>;
+    /// Cell `index` of its output.
+    fn cell(&self, index: u64) -> Vec<u8>;
+    /// Its state hashes at the interior points of segment (`lo`, `hi`) of `element`'s trace.
+    fn bisection(&self, element: u64, lo: u64, hi: u64) -> Vec<[u8; 32]>;
+    /// The state before step `position` of `element`'s trace and the step's operands opened
+    /// against the job's input root.
+    fn step(&self, element: u64, position: u64) -> ([u8; 4], Vec<OpenedOperand>);
+}
+
+/// What a side does next in a game.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Post this move of the current round.
+    Move(Move),
+    /// Post the last move: the referee's step.
+    Step(GameStepArgs),
+    /// Nothing: this side has posted this round and waits for the other (whose clock runs).
+    Wait,
+    /// The game is over.
+    Over,
+}
+
+/// The next action of `side` (0 or 1) in `game`.
+pub fn next_action(game: &Game, side: usize, me: &dyn GameSide) -> Action {
+    if side > 1 {
+        return Action::Over;
+    }
+    let posted = game.posted[side].done;
+    match game.phase {
+        GamePhase::Ended { .. } => Action::Over,
+        GamePhase::Step { element, position } => {
+            let (state, operands) = me.step(element, position);
+            Action::Step(GameStepArgs { state, operands })
+        }
+        _ if posted => Action::Wait,
+        GamePhase::Top => Action::Move(Move::Top(me.top())),
+        GamePhase::Descent { level: 0, index } => Action::Move(Move::Cell(me.cell(index))),
+        GamePhase::Descent { level, index } => {
+            Action::Move(Move::Descent(me.descent(level, index)))
+        }
+        GamePhase::Bisect { element, lo, hi } => {
+            Action::Move(Move::Bisect(me.bisection(element, lo, hi)))
+        }
+    }
+}
+
+/// The instruction that performs `action` for the operator of node `index` in game
+/// `game_key` over `job`; `None` for `Wait` and `Over`.
+pub fn instruction(
+    action: Action,
+    operator: &Pubkey,
+    index: u16,
+    job: &Pubkey,
+    game_key: &Pubkey,
+) -> Option<Instruction> {
+    match action {
+        Action::Move(mv) => Some(ix::game_move(operator, index, game_key, mv)),
+        Action::Step(args) => Some(ix::game_step(operator, job, game_key, args)),
+        Action::Wait | Action::Over => None,
+    }
+}
+
+/// The pairs of slots of `job` that must play a game: both revealed computed roots and the
+/// roots differ (lower index first).
+pub fn disputed_pairs(job: &tessera::state::Job) -> Vec<[u8; 2]> {
+    let n = job.slots.len().min(8);
+    let mut pairs = Vec::new();
+    for b in 0..n {
+        for a in 0..b {
+            if job.disputes(a, b) {
+                pairs.push([a as u8, b as u8]);
+            }
+        }
+    }
+    pairs
+}

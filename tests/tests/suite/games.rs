@@ -1,0 +1,712 @@
+//! Refereed disputes on chain (issue 2/6, docs/disputes.md): a refereed job whose revealed
+//! roots differ is decided by one game per pair of different roots — descent of the result
+//! trees, bisection of one element's trace, the referee's step — not by a vote. The honest
+//! side wins however many replicas lie; the losers are slashed; moves are paid by the loser's
+//! bond; a side that stops playing loses on its clock.
+use anchor_lang::prelude::Pubkey;
+use tessera::constants::REFEREE_KERNELS;
+use tessera::error::TesseraError;
+use tessera::events::{JobSettled, SlotReceipt};
+use tessera::instructions::GameStepArgs;
+use tessera::referee::OpenedOperand;
+use tessera::state::{Game, GameEnd, GamePhase, Job, JobEndReason, JobStatus, Move, Verdict};
+use tessera_kernels::backend::Cpu;
+use tessera_kernels::dispute::Side;
+use tessera_kernels::kernels::MatmulParams;
+use tessera_kernels::merkle::{self, Sha2};
+use tessera_kernels::Backend;
+use tessera_sdk::chain::ChainError;
+use tessera_sdk::events::decode;
+use tessera_sdk::game::{disputed_pairs, instruction, next_action, Action, GameSide};
+use tessera_sdk::in_process::{ProgramMode, TxOutcome};
+use tessera_sdk::{instructions as ix, pda};
+use tessera_step::game::{self as rules, state_hash};
+use tessera_tests::*;
+
+const STAKE: u64 = 10_000_000;
+const REWARD: u64 = 1_000_000;
+const NET: u64 = REWARD - REWARD * 250 / 10_000;
+
+/// A 40×40 output (6,400 bytes: two chunks, 200 cells) with 300-step traces.
+fn matmul_job() -> tessera_kernels::Job {
+    tessera_kernels::Job::MatmulF32(MatmulParams {
+        m: 40,
+        n: 40,
+        k: 300,
+    })
+}
+
+/// The honest side: the kernels' own view of a correct result.
+struct Honest<'a>(Side<'a>);
+
+fn opened(side: &Side, element: u64, position: u64) -> ([u8; 4], Vec<OpenedOperand>) {
+    let w = side
+        .witness(element, position)
+        .expect("a step in the trace");
+    (
+        w.state.as_slice().try_into().expect("a 4-byte state"),
+        w.operands
+            .iter()
+            .map(|o| OpenedOperand {
+                cell: o.cell.clone(),
+                siblings: o.proof.siblings.clone(),
+            })
+            .collect(),
+    )
+}
+
+impl GameSide for Honest<'_> {
+    fn top(&self) -> [u8; 32] {
+        self.0.top()
+    }
+    fn descent(&self, level: u32, index: u64) -> Vec<[u8; 32]> {
+        self.0.descent(level, index).expect("in the tree")
+    }
+    fn cell(&self, index: u64) -> Vec<u8> {
+        self.0.cell(index).expect("in the tree")
+    }
+    fn bisection(&self, element: u64, lo: u64, hi: u64) -> Vec<[u8; 32]> {
+        self.0.bisection(element, lo, hi).expect("in the trace")
+    }
+    fn step(&self, element: u64, position: u64) -> ([u8; 4], Vec<OpenedOperand>) {
+        opened(&self.0, element, position)
+    }
+}
+
+/// A consistent liar: it computed `element` honestly for `from` steps, then flipped a bit of
+/// the state, and everything it posts follows from that (its output, its tree, its trace).
+struct Liar<'a> {
+    truth: Side<'a>,
+    output: Vec<u8>,
+    element: u64,
+    from: u64,
+}
+
+impl<'a> Liar<'a> {
+    fn new(truth: Side<'a>, element: u64, from: u64) -> Self {
+        let mut output = truth.output.to_vec();
+        output[element as usize * 4] ^= 0x10;
+        Liar {
+            truth,
+            output,
+            element,
+            from,
+        }
+    }
+    fn side(&self) -> Side<'_> {
+        Side {
+            job: self.truth.job,
+            input: self.truth.input,
+            output: &self.output,
+        }
+    }
+    fn state(&self, element: u64, position: u64) -> Vec<u8> {
+        let mut state = self.truth.state(element, position).expect("in the trace");
+        if element == self.element && position >= self.from {
+            state[0] ^= 0x10;
+        }
+        state
+    }
+    fn root(&self) -> [u8; 32] {
+        merkle::root(&self.output)
+    }
+}
+
+impl GameSide for Liar<'_> {
+    fn top(&self) -> [u8; 32] {
+        self.side().top()
+    }
+    fn descent(&self, level: u32, index: u64) -> Vec<[u8; 32]> {
+        self.side().descent(level, index).expect("in the tree")
+    }
+    fn cell(&self, index: u64) -> Vec<u8> {
+        self.side().cell(index).expect("in the tree")
+    }
+    fn bisection(&self, element: u64, lo: u64, hi: u64) -> Vec<[u8; 32]> {
+        let (points, count) = rules::points(lo, hi);
+        points[..count]
+            .iter()
+            .map(|p| state_hash::<Sha2>(&self.state(element, *p)))
+            .collect()
+    }
+    fn step(&self, element: u64, position: u64) -> ([u8; 4], Vec<OpenedOperand>) {
+        // The operands open only as they are; the agreed state is the honest one.
+        opened(&self.truth, element, position)
+    }
+}
+
+/// A refereed network, a matmul job of `replicas` with its real input, and `workers` staked
+/// operators (one node each).
+struct Dispute {
+    env: TestEnv,
+    job: Pubkey,
+    workers: Vec<Actor>,
+    input: Vec<u8>,
+    output: Vec<u8>,
+    kernel: tessera_kernels::Job,
+}
+
+impl Dispute {
+    fn new(replicas: u8, workers: usize) -> Self {
+        Self::with_env(TestEnv::boot(), replicas, workers)
+    }
+
+    /// On the SBF `.so`: compute units are the real ones, and events are logged (natively
+    /// `sol_log_data` is a no-op).
+    fn on_the_so(replicas: u8, workers: usize) -> Self {
+        Self::with_env(
+            TestEnv::boot_with(ProgramMode::Sbf(crate::compute_units::so_path())),
+            replicas,
+            workers,
+        )
+    }
+
+    fn with_env(env: TestEnv, replicas: u8, workers: usize) -> Self {
+        let params = tessera::state::Params {
+            refereed_kernels: REFEREE_KERNELS,
+            ..env.params
+        };
+        env.initialize(&env.authority, params).unwrap();
+        let workers = (0..workers).map(|_| env.staked_operator(STAKE)).collect();
+        let kernel = matmul_job();
+        let input = kernel.random_input(0x9a3e);
+        let output = kernel
+            .run(&input, &Backend::Cpu(Cpu::new(1).unwrap()))
+            .unwrap();
+        let submitter = env.actor();
+        let mut args = env.job_args(5, replicas, REWARD);
+        args.kernel_id = kernel.kernel() as u8;
+        args.kernel_params = kernel.encode_params();
+        args.input.hash = merkle::root(&input);
+        args.input.size_bytes = input.len() as u64;
+        env.post_job(&submitter, args).unwrap();
+        Dispute {
+            job: pda::job(&submitter.key(), 5).0,
+            env,
+            workers,
+            input,
+            output,
+            kernel,
+        }
+    }
+
+    fn truth(&self) -> Side<'_> {
+        Side {
+            job: &self.kernel,
+            input: &self.input,
+            output: &self.output,
+        }
+    }
+
+    fn read(&self) -> Job {
+        self.env.read(&self.job)
+    }
+
+    /// Workers claim in order, commit `roots[i]`, then reveal.
+    fn round(&self, roots: &[[u8; 32]]) {
+        for w in &self.workers[..roots.len()] {
+            self.env.claim(w, 0, &self.job).unwrap();
+        }
+        for (w, root) in self.workers.iter().zip(roots) {
+            self.env
+                .commit(w, 0, &self.job, *root, w.key().to_bytes())
+                .unwrap();
+        }
+        for (w, root) in self.workers.iter().zip(roots) {
+            self.env
+                .reveal(w, 0, &self.job, *root, w.key().to_bytes())
+                .unwrap();
+        }
+    }
+
+    fn settle(&self) -> Result<TxOutcome, ChainError> {
+        self.env.settle(&self.job)
+    }
+
+    fn open(&self, worker: usize, slots: [u8; 2]) -> Result<TxOutcome, ChainError> {
+        let w = &self.workers[worker];
+        self.env
+            .send_one(ix::open_game(&w.key(), 0, &self.job, slots), &w.wallet)
+    }
+
+    fn game(&self, slots: [u8; 2]) -> Pubkey {
+        pda::game(&self.job, slots).0
+    }
+
+    /// Plays game `slots` to its end, worker `players[s]` posting side `s`'s moves from
+    /// `sides[s]`.
+    fn play(&self, slots: [u8; 2], sides: [&dyn GameSide; 2]) -> Played {
+        let key = self.game(slots);
+        let mut played = Played::default();
+        loop {
+            let game: Game = self.env.read(&key);
+            if game.is_over() {
+                played.game = Some(game);
+                return played;
+            }
+            let (side, action) = (0..2)
+                .map(|s| (s, next_action(&game, s, sides[s])))
+                .find(|(_, a)| matches!(a, Action::Move(_) | Action::Step(_)))
+                .expect("someone has a move while the game is on");
+            let worker = &self.workers[usize::from(slots[side])];
+            let is_step = matches!(action, Action::Step(_));
+            let ix = instruction(action, &worker.key(), 0, &self.job, &key).expect("a move");
+            let bytes = tx_size(&ix, worker);
+            let outcome = self
+                .env
+                .send_one(ix, &worker.wallet)
+                .unwrap_or_else(|e| panic!("side {side} moves in {:?}: {e}", game.phase));
+            played.transactions += 1;
+            played.largest_tx = played.largest_tx.max(bytes);
+            if is_step {
+                played.step_cu = outcome.compute_units;
+            } else {
+                played.moves[side] += 1;
+                played.move_cu = played.move_cu.max(outcome.compute_units);
+            }
+        }
+    }
+}
+
+#[derive(Default, Debug)]
+struct Played {
+    game: Option<Game>,
+    moves: [u32; 2],
+    transactions: u32,
+    largest_tx: usize,
+    move_cu: u64,
+    step_cu: u64,
+}
+
+impl Played {
+    fn lost(&self) -> [bool; 2] {
+        match self.game.as_ref().map(|g| g.phase) {
+            Some(GamePhase::Ended { lost, .. }) => lost,
+            other => panic!("the game has not ended: {other:?}"),
+        }
+    }
+}
+
+/// The size of the signed transaction carrying `ix` (Solana's limit: 1,232 bytes).
+fn tx_size(ix: &anchor_lang::solana_program::instruction::Instruction, payer: &Actor) -> usize {
+    let tx = tessera_sdk::transaction::sign(
+        std::slice::from_ref(ix),
+        &payer.wallet,
+        &[],
+        Default::default(),
+    )
+    .expect("sign");
+    1 + 64 * tx.signatures.len() + tx.message.serialize().len()
+}
+
+fn settled(outcome: &TxOutcome) -> Option<JobSettled> {
+    decode::<JobSettled>(&outcome.logs).pop()
+}
+
+fn receipts(outcome: &TxOutcome) -> Vec<SlotReceipt> {
+    settled(outcome).expect("a JobSettled event").slots
+}
+
+#[test]
+fn one_honest_node_beats_four_colluders_sharing_a_wrong_root() {
+    let d = Dispute::on_the_so(5, 5);
+    let truth = d.truth();
+    // Element 1,234 lies in the output's second chunk; the colluders bend it mid-trace.
+    let liar = Liar::new(d.truth(), 1_234, 150);
+    let (good, bad) = (merkle::root(&d.output), liar.root());
+    // The honest node holds slot 2 of five.
+    d.round(&[bad, bad, good, bad, bad]);
+    let stakes: Vec<u64> = d
+        .workers
+        .iter()
+        .map(|w| d.env.node(&w.key(), 0).stake)
+        .collect();
+
+    // No vote: settlement opens the dispute, and the job waits for its games.
+    let outcome = d.settle().unwrap();
+    assert!(settled(&outcome).is_none());
+    let job = d.read();
+    assert!(job.dispute.is_started() && job.is_open() && !job.escalated);
+    let pairs = disputed_pairs(&job);
+    assert_eq!(pairs, vec![[0, 2], [1, 2], [2, 3], [2, 4]]);
+    assert_tessera_error(d.settle(), TesseraError::GamesInProgress);
+
+    let honest = Honest(truth);
+    let mut worst = Played::default();
+    let mut open_cu = 0;
+    for pair in &pairs {
+        open_cu = open_cu.max(d.open(2, *pair).unwrap().compute_units);
+        let sides: [&dyn GameSide; 2] = if pair[0] == 2 {
+            [&honest, &liar]
+        } else {
+            [&liar, &honest]
+        };
+        let played = d.play(*pair, sides);
+        let honest_side = usize::from(pair[1] == 2);
+        let mut expected = [true, true];
+        expected[honest_side] = false;
+        assert_eq!(played.lost(), expected, "game {pair:?}");
+        assert!(matches!(
+            played.game.as_ref().unwrap().phase,
+            GamePhase::Ended {
+                reason: GameEnd::Refereed,
+                ..
+            }
+        ));
+        println!(
+            "game {pair:?}: {} moves per side, {} transactions (open and step included), \
+             largest {} bytes, moves ≤ {} CU, step {} CU",
+            played.moves[0],
+            played.transactions + 1,
+            played.largest_tx,
+            played.move_cu,
+            played.step_cu
+        );
+        // Top, two descents, the cell, three bisections of a 300-step trace.
+        assert_eq!(played.moves, [7, 7]);
+        assert!(played.largest_tx <= 1_232);
+        assert!(played.move_cu <= 50_000 && played.step_cu <= 50_000);
+        worst.move_cu = worst.move_cu.max(played.move_cu);
+        worst.step_cu = worst.step_cu.max(played.step_cu);
+    }
+
+    // The referee decided: the honest root is accepted, the four colluders are slashed.
+    let outcome = d.settle().unwrap();
+    let settle_cu = outcome.compute_units;
+    let job = d.read();
+    assert_eq!(job.result_root, Some(good));
+    assert!(matches!(
+        job.status,
+        JobStatus::Ended {
+            reason: JobEndReason::Accepted,
+            ..
+        }
+    ));
+    let receipts = receipts(&outcome);
+    for (i, r) in receipts.iter().enumerate() {
+        let stake = d.env.node(&d.workers[i].key(), 0).stake;
+        if i == 2 {
+            assert_eq!(
+                (r.verdict, r.paid, r.lost_game),
+                (Verdict::Agreed, NET, false)
+            );
+            assert_eq!(stake, stakes[i], "the honest node is never slashed");
+            assert_eq!(d.env.node(&d.workers[i].key(), 0).earnings, NET);
+        } else {
+            assert_eq!(
+                (r.verdict, r.paid, r.lost_game),
+                (Verdict::Disagreed, 0, true)
+            );
+            assert_eq!(stake, stakes[i] - stakes[i] / 2, "slashed slash_bps");
+        }
+    }
+    // Rewards for one replica, the rest of the escrow back to the submitter.
+    assert_eq!(job.escrow, escrow_of(5, REWARD) - REWARD);
+
+    // The losers' bonds pay the winner's moves: each closed game gives the honest operator
+    // its own bond, the loser's and the rent back.
+    let operator = d.workers[2].key();
+    for pair in &pairs {
+        let game: Game = d.env.read(&d.game(*pair));
+        assert_eq!(game.bonds, [game.bond; 2]);
+        let before = d.env.lamports(&operator);
+        let held = d.env.lamports(&d.game(*pair));
+        let payer = d.env.actor();
+        d.env
+            .send_one(ix::close_game(&d.game(*pair), &operator), &payer.wallet)
+            .unwrap();
+        assert_eq!(d.env.lamports(&operator), before + held);
+        assert!(held > 2 * game.bond);
+        assert!(!d.env.exists(&d.game(*pair)));
+    }
+    println!(
+        "open_game {open_cu} CU; moves ≤ {} CU; step {} CU; settle after the games {settle_cu} CU",
+        worst.move_cu, worst.step_cu
+    );
+    assert!(open_cu <= 50_000 && settle_cu <= 50_000);
+}
+
+#[test]
+fn two_liars_with_different_wrong_roots_both_lose_to_the_honest_node() {
+    let d = Dispute::new(3, 3);
+    let a = Liar::new(d.truth(), 77, 0);
+    let b = Liar::new(d.truth(), 1_599, 299);
+    let honest = Honest(d.truth());
+    d.round(&[a.root(), merkle::root(&d.output), b.root()]);
+    d.settle().unwrap();
+    let pairs = disputed_pairs(&d.read());
+    assert_eq!(pairs, vec![[0, 1], [0, 2], [1, 2]]);
+    d.open(1, [0, 1]).unwrap();
+    assert_eq!(d.play([0, 1], [&a, &honest]).lost(), [true, false]);
+    d.open(1, [1, 2]).unwrap();
+    assert_eq!(d.play([1, 2], [&honest, &b]).lost(), [false, true]);
+    // The liars' own game: each is wrong at its own element; the descent finds the first
+    // differing element, where one of them computed correctly.
+    d.open(0, [0, 2]).unwrap();
+    let lost = d.play([0, 2], [&a, &b]).lost();
+    assert!(lost[0] || lost[1]);
+    d.settle().unwrap();
+    let job = d.read();
+    assert_eq!(job.result_root, Some(merkle::root(&d.output)));
+    assert_eq!(job.dispute.lost & 0b010, 0, "the honest node lost no game");
+    assert!(job.dispute.lost & 0b101 != 0, "a liar lost its game");
+    let node = |i: usize| d.env.node(&d.workers[i].key(), 0);
+    assert_eq!((node(1).stake, node(1).earnings), (STAKE, NET));
+    assert!(node(0).stake < STAKE || node(2).stake < STAKE);
+}
+
+#[test]
+fn a_liar_that_lets_its_clock_run_out_loses() {
+    let d = Dispute::new(2, 2);
+    let liar = Liar::new(d.truth(), 900, 10);
+    let honest = Honest(d.truth());
+    d.round(&[merkle::root(&d.output), liar.root()]);
+    d.settle().unwrap();
+    d.open(0, [0, 1]).unwrap();
+    let key = d.game([0, 1]);
+    // The honest side shows its top; the liar never answers.
+    let game: Game = d.env.read(&key);
+    let Action::Move(top) = next_action(&game, 0, &honest) else {
+        panic!("a move")
+    };
+    d.env
+        .send_one(
+            ix::game_move(&d.workers[0].key(), 0, &key, top),
+            &d.workers[0].wallet,
+        )
+        .unwrap();
+    let timeout = || {
+        let payer = d.env.actor();
+        d.env
+            .send_one(ix::game_timeout(&d.job, &key), &payer.wallet)
+    };
+    assert_tessera_error(timeout(), TesseraError::ClockNotExpired);
+    d.env.chain.advance_time(601);
+    timeout().unwrap();
+    let game: Game = d.env.read(&key);
+    assert_eq!(
+        game.phase,
+        GamePhase::Ended {
+            lost: [false, true],
+            reason: GameEnd::Timeout
+        }
+    );
+    // The late move is refused; the honest root is accepted.
+    let Action::Move(late) = next_action(
+        &Game {
+            phase: GamePhase::Top,
+            ..game
+        },
+        1,
+        &liar,
+    ) else {
+        panic!("a move")
+    };
+    assert_tessera_error(
+        d.env.send_one(
+            ix::game_move(&d.workers[1].key(), 0, &key, late),
+            &d.workers[1].wallet,
+        ),
+        TesseraError::GameOver,
+    );
+    d.settle().unwrap();
+    assert_eq!(d.read().result_root, Some(merkle::root(&d.output)));
+    // The winner takes the game's lamports; nobody else may.
+    let payer = d.env.actor();
+    assert_tessera_error(
+        d.env
+            .send_one(ix::close_game(&key, &d.workers[1].key()), &payer.wallet),
+        TesseraError::Unauthorized,
+    );
+    d.env
+        .send_one(ix::close_game(&key, &d.workers[0].key()), &payer.wallet)
+        .unwrap();
+}
+
+#[test]
+fn a_pair_nobody_opens_counts_as_lost_by_both_and_the_job_is_refunded() {
+    let d = Dispute::new(2, 2);
+    let liar = Liar::new(d.truth(), 3, 1);
+    d.round(&[merkle::root(&d.output), liar.root()]);
+    d.settle().unwrap();
+    // Within the open window, settlement waits for the game.
+    assert_tessera_error(d.settle(), TesseraError::GamesInProgress);
+    d.env.chain.advance_time(601);
+    assert_tessera_error(d.open(0, [0, 1]), TesseraError::GameOpenClosed);
+    d.settle().unwrap();
+    let job = d.read();
+    assert!(matches!(
+        job.status,
+        JobStatus::Ended {
+            reason: JobEndReason::Refuted,
+            ..
+        }
+    ));
+    assert_eq!(job.escrow, escrow_of(2, REWARD), "a full refund");
+    assert_eq!(job.dispute.lost, 0b11);
+    for w in &d.workers {
+        assert_eq!(d.env.node(&w.key(), 0).stake, STAKE / 2, "both slashed");
+    }
+}
+
+#[test]
+fn a_refereed_job_whose_replicas_agree_settles_at_once() {
+    let d = Dispute::new(3, 3);
+    let root = merkle::root(&d.output);
+    d.round(&[root, root, root]);
+    d.settle().unwrap();
+    assert_eq!(d.read().result_root, Some(root));
+    assert!(!d.read().dispute.is_started());
+}
+
+#[test]
+fn game_instructions_refuse_their_attacks() {
+    let d = Dispute::new(3, 4);
+    let liar = Liar::new(d.truth(), 500, 20);
+    let honest = Honest(d.truth());
+    let good = merkle::root(&d.output);
+    d.round(&[good, liar.root(), good]);
+    // Games open only once settlement started the dispute.
+    assert_tessera_error(d.open(0, [0, 1]), TesseraError::GameOpenClosed);
+    d.settle().unwrap();
+    // Slots with the same root do not play; an outsider cannot open; a player cannot open a
+    // game it is not in; a pair plays once.
+    assert_tessera_error(d.open(0, [0, 2]), TesseraError::NotInDispute);
+    assert_tessera_error(d.open(3, [0, 1]), TesseraError::NotAPlayer);
+    assert_tessera_error(d.open(2, [0, 1]), TesseraError::NotAPlayer);
+    d.open(0, [0, 1]).unwrap();
+    assert!(d.open(1, [0, 1]).is_err(), "a pair plays once");
+    let key = d.game([0, 1]);
+    let mover = |worker: usize, mv: Move| {
+        let w = &d.workers[worker];
+        d.env
+            .send_one(ix::game_move(&w.key(), 0, &key, mv), &w.wallet)
+    };
+    // Wrong signer: an outsider's node is not a player; another operator's node cannot be
+    // used by a signer that does not own it.
+    assert_tessera_error(mover(3, Move::Top(honest.top())), TesseraError::NotAPlayer);
+    let w3 = &d.workers[3];
+    let mut substituted = ix::game_move(&w3.key(), 0, &key, Move::Top(honest.top()));
+    substituted.accounts[1].pubkey = pda::node(&d.workers[0].key(), 0).0;
+    assert_tessera_error(
+        d.env.send_one(substituted, &w3.wallet),
+        TesseraError::Unauthorized,
+    );
+    // A move of another phase; a top that is not the side's root; another side's top.
+    assert_tessera_error(mover(0, Move::Bisect(vec![])), TesseraError::WrongMove);
+    assert_tessera_error(mover(0, Move::Top([9; 32])), TesseraError::BadMove);
+    assert_tessera_error(mover(0, Move::Top(liar.top())), TesseraError::BadMove);
+    mover(0, Move::Top(honest.top())).unwrap();
+    // Replay: one move per side per round.
+    assert_tessera_error(
+        mover(0, Move::Top(honest.top())),
+        TesseraError::AlreadyMoved,
+    );
+    mover(1, Move::Top(liar.top())).unwrap();
+    // A descent that does not fold to the side's node, or of the wrong width.
+    let game: Game = d.env.read(&key);
+    let GamePhase::Descent { level, index } = game.phase else {
+        panic!("a descent: {:?}", game.phase)
+    };
+    let mut bent = honest.descent(level, index);
+    bent[3][0] ^= 1;
+    assert_tessera_error(mover(0, Move::Descent(bent)), TesseraError::BadMove);
+    let mut short = honest.descent(level, index);
+    short.pop();
+    assert_tessera_error(mover(0, Move::Descent(short)), TesseraError::BadMove);
+    assert_tessera_error(mover(0, Move::Cell(vec![0; 32])), TesseraError::WrongMove);
+    // The step before its phase is refused; play on to it.
+    let (state, operands) = honest.step(500, 20);
+    let step = |args: GameStepArgs| {
+        let payer = d.env.actor();
+        d.env.send_one(
+            ix::game_step(&payer.key(), &d.job, &key, args),
+            &payer.wallet,
+        )
+    };
+    assert_tessera_error(
+        step(GameStepArgs {
+            state,
+            operands: operands.clone(),
+        }),
+        TesseraError::WrongMove,
+    );
+    loop {
+        let game: Game = d.env.read(&key);
+        if let GamePhase::Step { .. } = game.phase {
+            break;
+        }
+        for (side, player) in [(0usize, &honest as &dyn GameSide), (1, &liar)] {
+            if let Action::Move(mv) = next_action(&game, side, player) {
+                mover(side, mv).unwrap();
+            }
+        }
+    }
+    let game: Game = d.env.read(&key);
+    let GamePhase::Step { element, position } = game.phase else {
+        unreachable!()
+    };
+    assert_eq!((element, position), (500, 19), "the liar bent step 19 → 20");
+    let (state, operands) = honest.step(element, position);
+    // A state that is not the agreed one; an operand that does not open.
+    let mut other = state;
+    other[1] ^= 1;
+    assert_tessera_error(
+        step(GameStepArgs {
+            state: other,
+            operands: operands.clone(),
+        }),
+        TesseraError::BadMove,
+    );
+    let mut bent = operands.clone();
+    bent[1].cell[0] ^= 1;
+    assert_tessera_error(
+        step(GameStepArgs {
+            state,
+            operands: bent,
+        }),
+        TesseraError::BadOpening,
+    );
+    step(GameStepArgs { state, operands }).unwrap();
+    let game: Game = d.env.read(&key);
+    assert!(matches!(
+        game.phase,
+        GamePhase::Ended {
+            lost: [false, true],
+            reason: GameEnd::Refereed
+        }
+    ));
+    // Nothing moves an ended game.
+    assert_tessera_error(
+        d.env
+            .send_one(ix::game_timeout(&d.job, &key), &d.workers[0].wallet),
+        TesseraError::GameOver,
+    );
+}
+
+#[test]
+fn a_refereed_job_needs_params_its_kernel_decodes() {
+    let env = TestEnv::boot();
+    let params = tessera::state::Params {
+        refereed_kernels: REFEREE_KERNELS,
+        ..env.params
+    };
+    env.initialize(&env.authority, params).unwrap();
+    let submitter = env.actor();
+    // The fixture's job: 8 bytes of params a matmul cannot decode.
+    assert_tessera_error(
+        env.post_job(&submitter, env.job_args(1, 1, REWARD)),
+        TesseraError::BadRefereedJob,
+    );
+    // The right shape, an input size that does not match it.
+    let kernel = matmul_job();
+    let mut args = env.job_args(2, 1, REWARD);
+    args.kernel_params = kernel.encode_params();
+    args.input.size_bytes = 1 << 20;
+    assert_tessera_error(
+        env.post_job(&submitter, args.clone()),
+        TesseraError::BadRefereedJob,
+    );
+    args.input.size_bytes = kernel.random_input(1).len() as u64;
+    env.post_job(&submitter, args).unwrap();
+}
