@@ -11,19 +11,20 @@ use tessera::state::{Game, GamePhase, Move};
 use crate::instructions as ix;
 
 /// A side's view of its own result, computed off chain (`tessera_kernels::dispute::Side`
-/// provides every piece).
+/// provides every piece). An `Err` says why the side cannot compute a move (a position
+/// outside its tree or trace: a game that is not over its output).
 pub trait GameSide {
     /// The top of its result tree (sealed with the output's length: its root).
-    fn top(&self) -> [u8; 32];
+    fn top(&self) -> Result<[u8; 32], String>;
     /// The descendants of node (`level`, `index`) four levels down.
-    fn descent(&self, level: u32, index: u64) -> Vec<[u8; 32]>;
+    fn descent(&self, level: u32, index: u64) -> Result<Vec<[u8; 32]>, String>;
     /// Cell `index` of its output.
-    fn cell(&self, index: u64) -> Vec<u8>;
+    fn cell(&self, index: u64) -> Result<Vec<u8>, String>;
     /// Its state hashes at the interior points of segment (`lo`, `hi`) of `element`'s trace.
-    fn bisection(&self, element: u64, lo: u64, hi: u64) -> Vec<[u8; 32]>;
+    fn bisection(&self, element: u64, lo: u64, hi: u64) -> Result<Vec<[u8; 32]>, String>;
     /// The state before step `position` of `element`'s trace and the step's operands opened
     /// against the job's input root.
-    fn step(&self, element: u64, position: u64) -> ([u8; 4], Vec<OpenedOperand>);
+    fn step(&self, element: u64, position: u64) -> Result<([u8; 4], Vec<OpenedOperand>), String>;
 }
 
 /// What a side does next in a game.
@@ -40,27 +41,27 @@ pub enum Action {
 }
 
 /// The next action of `side` (0 or 1) in `game`.
-pub fn next_action(game: &Game, side: usize, me: &dyn GameSide) -> Action {
+pub fn next_action(game: &Game, side: usize, me: &dyn GameSide) -> Result<Action, String> {
     if side > 1 {
-        return Action::Over;
+        return Err(format!("side {side}: a game has sides 0 and 1"));
     }
     let posted = game.posted[side].done;
-    match game.phase {
+    Ok(match game.phase {
         GamePhase::Ended { .. } => Action::Over,
         GamePhase::Step { element, position } => {
-            let (state, operands) = me.step(element, position);
+            let (state, operands) = me.step(element, position)?;
             Action::Step(GameStepArgs { state, operands })
         }
         _ if posted => Action::Wait,
-        GamePhase::Top => Action::Move(Move::Top(me.top())),
-        GamePhase::Descent { level: 0, index } => Action::Move(Move::Cell(me.cell(index))),
+        GamePhase::Top => Action::Move(Move::Top(me.top()?)),
+        GamePhase::Descent { level: 0, index } => Action::Move(Move::Cell(me.cell(index)?)),
         GamePhase::Descent { level, index } => {
-            Action::Move(Move::Descent(me.descent(level, index)))
+            Action::Move(Move::Descent(me.descent(level, index)?))
         }
         GamePhase::Bisect { element, lo, hi } => {
-            Action::Move(Move::Bisect(me.bisection(element, lo, hi)))
+            Action::Move(Move::Bisect(me.bisection(element, lo, hi)?))
         }
-    }
+    })
 }
 
 /// The instruction that performs `action` for the operator of node `index` in game

@@ -56,20 +56,20 @@ fn opened(side: &Side, element: u64, position: u64) -> ([u8; 4], Vec<OpenedOpera
 }
 
 impl GameSide for Honest<'_> {
-    fn top(&self) -> [u8; 32] {
-        self.0.top()
+    fn top(&self) -> Result<[u8; 32], String> {
+        Ok(self.0.top())
     }
-    fn descent(&self, level: u32, index: u64) -> Vec<[u8; 32]> {
-        self.0.descent(level, index).expect("in the tree")
+    fn descent(&self, level: u32, index: u64) -> Result<Vec<[u8; 32]>, String> {
+        self.0.descent(level, index).map_err(|e| e.to_string())
     }
-    fn cell(&self, index: u64) -> Vec<u8> {
-        self.0.cell(index).expect("in the tree")
+    fn cell(&self, index: u64) -> Result<Vec<u8>, String> {
+        self.0.cell(index).map_err(|e| e.to_string())
     }
-    fn bisection(&self, element: u64, lo: u64, hi: u64) -> Vec<[u8; 32]> {
-        self.0.bisection(element, lo, hi).expect("in the trace")
+    fn bisection(&self, element: u64, lo: u64, hi: u64) -> Result<Vec<[u8; 32]>, String> {
+        self.0.bisection(element, lo, hi).map_err(|e| e.to_string())
     }
-    fn step(&self, element: u64, position: u64) -> ([u8; 4], Vec<OpenedOperand>) {
-        opened(&self.0, element, position)
+    fn step(&self, element: u64, position: u64) -> Result<([u8; 4], Vec<OpenedOperand>), String> {
+        Ok(opened(&self.0, element, position))
     }
 }
 
@@ -113,25 +113,25 @@ impl<'a> Liar<'a> {
 }
 
 impl GameSide for Liar<'_> {
-    fn top(&self) -> [u8; 32] {
-        self.side().top()
+    fn top(&self) -> Result<[u8; 32], String> {
+        Ok(self.side().top())
     }
-    fn descent(&self, level: u32, index: u64) -> Vec<[u8; 32]> {
-        self.side().descent(level, index).expect("in the tree")
+    fn descent(&self, level: u32, index: u64) -> Result<Vec<[u8; 32]>, String> {
+        self.side().descent(level, index).map_err(|e| e.to_string())
     }
-    fn cell(&self, index: u64) -> Vec<u8> {
-        self.side().cell(index).expect("in the tree")
+    fn cell(&self, index: u64) -> Result<Vec<u8>, String> {
+        self.side().cell(index).map_err(|e| e.to_string())
     }
-    fn bisection(&self, element: u64, lo: u64, hi: u64) -> Vec<[u8; 32]> {
+    fn bisection(&self, element: u64, lo: u64, hi: u64) -> Result<Vec<[u8; 32]>, String> {
         let (points, count) = rules::points(lo, hi);
-        points[..count]
+        Ok(points[..count]
             .iter()
             .map(|p| state_hash::<Sha2>(&self.state(element, *p)))
-            .collect()
+            .collect())
     }
-    fn step(&self, element: u64, position: u64) -> ([u8; 4], Vec<OpenedOperand>) {
+    fn step(&self, element: u64, position: u64) -> Result<([u8; 4], Vec<OpenedOperand>), String> {
         // The operands open only as they are; the agreed state is the honest one.
-        opened(&self.truth, element, position)
+        Ok(opened(&self.truth, element, position))
     }
 }
 
@@ -245,7 +245,7 @@ impl Dispute {
                 return played;
             }
             let (side, action) = (0..2)
-                .map(|s| (s, next_action(&game, s, sides[s])))
+                .map(|s| (s, next_action(&game, s, sides[s]).expect("a move")))
                 .find(|(_, a)| matches!(a, Action::Move(_) | Action::Step(_)))
                 .expect("someone has a move while the game is on");
             let worker = &self.workers[usize::from(slots[side])];
@@ -466,7 +466,7 @@ fn a_liar_that_lets_its_clock_run_out_loses() {
     let key = d.game([0, 1]);
     // The honest side shows its top; the liar never answers.
     let game: Game = d.env.read(&key);
-    let Action::Move(top) = next_action(&game, 0, &honest) else {
+    let Action::Move(top) = next_action(&game, 0, &honest).unwrap() else {
         panic!("a move")
     };
     d.env
@@ -499,7 +499,8 @@ fn a_liar_that_lets_its_clock_run_out_loses() {
         },
         1,
         &liar,
-    ) else {
+    )
+    .unwrap() else {
         panic!("a move")
     };
     assert_tessera_error(
@@ -584,9 +585,12 @@ fn game_instructions_refuse_their_attacks() {
     };
     // Wrong signer: an outsider's node is not a player; another operator's node cannot be
     // used by a signer that does not own it.
-    assert_tessera_error(mover(3, Move::Top(honest.top())), TesseraError::NotAPlayer);
+    assert_tessera_error(
+        mover(3, Move::Top(honest.top().unwrap())),
+        TesseraError::NotAPlayer,
+    );
     let w3 = &d.workers[3];
-    let mut substituted = ix::game_move(&w3.key(), 0, &key, Move::Top(honest.top()));
+    let mut substituted = ix::game_move(&w3.key(), 0, &key, Move::Top(honest.top().unwrap()));
     substituted.accounts[1].pubkey = pda::node(&d.workers[0].key(), 0).0;
     assert_tessera_error(
         d.env.send_one(substituted, &w3.wallet),
@@ -595,28 +599,31 @@ fn game_instructions_refuse_their_attacks() {
     // A move of another phase; a top that is not the side's root; another side's top.
     assert_tessera_error(mover(0, Move::Bisect(vec![])), TesseraError::WrongMove);
     assert_tessera_error(mover(0, Move::Top([9; 32])), TesseraError::BadMove);
-    assert_tessera_error(mover(0, Move::Top(liar.top())), TesseraError::BadMove);
-    mover(0, Move::Top(honest.top())).unwrap();
+    assert_tessera_error(
+        mover(0, Move::Top(liar.top().unwrap())),
+        TesseraError::BadMove,
+    );
+    mover(0, Move::Top(honest.top().unwrap())).unwrap();
     // Replay: one move per side per round.
     assert_tessera_error(
-        mover(0, Move::Top(honest.top())),
+        mover(0, Move::Top(honest.top().unwrap())),
         TesseraError::AlreadyMoved,
     );
-    mover(1, Move::Top(liar.top())).unwrap();
+    mover(1, Move::Top(liar.top().unwrap())).unwrap();
     // A descent that does not fold to the side's node, or of the wrong width.
     let game: Game = d.env.read(&key);
     let GamePhase::Descent { level, index } = game.phase else {
         panic!("a descent: {:?}", game.phase)
     };
-    let mut bent = honest.descent(level, index);
+    let mut bent = honest.descent(level, index).unwrap();
     bent[3][0] ^= 1;
     assert_tessera_error(mover(0, Move::Descent(bent)), TesseraError::BadMove);
-    let mut short = honest.descent(level, index);
+    let mut short = honest.descent(level, index).unwrap();
     short.pop();
     assert_tessera_error(mover(0, Move::Descent(short)), TesseraError::BadMove);
     assert_tessera_error(mover(0, Move::Cell(vec![0; 32])), TesseraError::WrongMove);
     // The step before its phase is refused; play on to it.
-    let (state, operands) = honest.step(500, 20);
+    let (state, operands) = honest.step(500, 20).unwrap();
     let step = |args: GameStepArgs| {
         let payer = d.env.actor();
         d.env.send_one(
@@ -637,7 +644,7 @@ fn game_instructions_refuse_their_attacks() {
             break;
         }
         for (side, player) in [(0usize, &honest as &dyn GameSide), (1, &liar)] {
-            if let Action::Move(mv) = next_action(&game, side, player) {
+            if let Action::Move(mv) = next_action(&game, side, player).unwrap() {
                 mover(side, mv).unwrap();
             }
         }
@@ -647,7 +654,7 @@ fn game_instructions_refuse_their_attacks() {
         unreachable!()
     };
     assert_eq!((element, position), (500, 19), "the liar bent step 19 → 20");
-    let (state, operands) = honest.step(element, position);
+    let (state, operands) = honest.step(element, position).unwrap();
     // A state that is not the agreed one; an operand that does not open.
     let mut other = state;
     other[1] ^= 1;

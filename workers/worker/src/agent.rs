@@ -28,6 +28,8 @@ use crate::metrics::Metrics;
 use crate::retry::{retry, Backoff};
 use crate::store::ResultStore;
 
+mod play;
+
 /// What the agent needs besides the chain.
 pub struct AgentSettings {
     pub node_index: u16,
@@ -458,6 +460,11 @@ impl<C: Chain + 'static> Agent<C> {
             return Ok(());
         }
         if record.phase == Phase::Revealed {
+            if job.dispute.is_started() {
+                if let Some(root) = record.root {
+                    self.play_games(&address, &job, &root, now).await?;
+                }
+            }
             self.crank(&address, &job, params, now, pass).await?;
         }
         Ok(())
@@ -603,7 +610,13 @@ impl<C: Chain + 'static> Agent<C> {
         pass: &mut Pass,
     ) -> anyhow::Result<()> {
         let complete = job.round_all(SlotState::Revealed) || now >= job.reveal_deadline;
-        if !complete {
+        // A dispute settles once its games are over and every pair opened (or the window
+        // closed): a settle sent earlier would only fail and cost its fee.
+        let games_pending = job.dispute.is_started()
+            && (job.dispute.games_open > 0
+                || (now < job.dispute.open_until
+                    && !tessera_sdk::tessera::settlement::all_games_opened(job)));
+        if !complete || games_pending {
             return Ok(());
         }
         let nodes = ix::slot_nodes(job);

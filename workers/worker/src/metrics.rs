@@ -18,6 +18,10 @@ pub struct Metrics {
     pub settlements_cranked: AtomicU64,
     /// `draw_audit` calls that landed (spot-check jobs this node worked).
     pub audits_drawn: AtomicU64,
+    /// Dispute games this node opened, and moves it posted in any game (steps, timeouts
+    /// included).
+    pub games_opened: AtomicU64,
+    pub game_moves: AtomicU64,
     pub earned_tokens: AtomicU64,
     pub rpc_errors: AtomicU64,
     /// Kernel executions that produced an output.
@@ -59,6 +63,16 @@ impl Metrics {
                 "tessera_worker_jobs_claimed_total",
                 "Replica slots claimed",
                 &self.jobs_claimed,
+            ),
+            (
+                "tessera_worker_games_opened_total",
+                "Dispute games opened",
+                &self.games_opened,
+            ),
+            (
+                "tessera_worker_game_moves_total",
+                "Dispute game transactions sent (moves, steps, timeouts)",
+                &self.game_moves,
             ),
             (
                 "tessera_worker_jobs_committed_total",

@@ -505,3 +505,91 @@ async fn a_copycat_and_a_flaky_worker_gain_nothing() {
         assert_eq!(env.node(&w.actor.key(), 0).earnings, REWARD - REWARD / 40);
     }
 }
+
+/// A network whose matmul jobs are refereed (docs/disputes.md): different roots play games.
+fn refereed_network() -> TestEnv {
+    let env = TestEnv::new();
+    let params = Params {
+        refereed_kernels: tessera_sdk::tessera::constants::REFEREE_KERNELS,
+        ..env.params
+    };
+    env.update_params(&env.authority, params).unwrap();
+    env
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_game_continues_after_restart_and_beats_the_liar() {
+    use tessera_sdk::tessera::state::{Game, Job};
+    let env = refereed_network();
+    let liar = Worker::start(&env, Behaviour::Liar).await;
+    let mut honest = Worker::start(&env, Behaviour::Honest).await;
+    let submitter = env.actor();
+    let (job, truth) = post_matmul(&env, &submitter, 1, 2, false);
+    let read = |env: &TestEnv| env.read::<Job>(&job);
+    // Claim, commit, reveal, settle: the roots differ, so the dispute starts and the game
+    // opens; play until both sides have moved at least twice.
+    let mut passes = 0;
+    let game = pda::game(&job, [0, 1]).0;
+    loop {
+        passes += 1;
+        assert!(passes < 40, "the game did not get going");
+        for w in [&liar, &honest] {
+            w.agent().tick().await.expect("pass");
+        }
+        if env.exists(&game) && env.read::<Game>(&game).moves.iter().all(|m| *m >= 2) {
+            break;
+        }
+    }
+    assert!(read(&env).dispute.is_started() && !read(&env).escalated);
+    let before: Game = env.read(&game);
+    assert!(!before.is_over());
+    // kill -9 in the middle of the game; the liar plays on alone meanwhile.
+    println!(
+        "killed at {:?} after {:?} moves",
+        before.phase, before.moves
+    );
+    let moves_before = honest
+        .metrics
+        .game_moves
+        .load(std::sync::atomic::Ordering::Relaxed);
+    honest.kill();
+    for _ in 0..3 {
+        liar.agent().tick().await.expect("pass");
+    }
+    honest.boot(&env);
+    for _ in 0..40 {
+        if ended(&env, &job).is_some() {
+            break;
+        }
+        for w in [&liar, &honest] {
+            w.agent().tick().await.expect("pass");
+        }
+    }
+    assert_eq!(ended(&env, &job), Some(JobEndReason::Accepted));
+    let state = read(&env);
+    assert_eq!(state.result_root, Some(truth));
+    let honest_slot = state
+        .slots
+        .iter()
+        .position(|s| s.node == honest.node())
+        .unwrap();
+    assert_eq!(state.dispute.lost, 1 << (1 - honest_slot), "the liar lost");
+    // The honest worker posted the referee's step or the liar did; either way the referee
+    // decided, and the winner closed the game and took both bonds.
+    assert!(!env.exists(&game), "the winner closed the game");
+    let honest_node = env.node(&honest.actor.key(), 0);
+    assert_eq!(
+        (honest_node.stake, honest_node.earnings),
+        (STAKE, REWARD - REWARD / 40)
+    );
+    assert_eq!(env.node(&liar.actor.key(), 0).stake, STAKE / 2);
+    let moves = honest
+        .metrics
+        .game_moves
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        moves >= moves_before + 2,
+        "the restarted worker kept playing: {} moves after the restart",
+        moves - moves_before
+    );
+}

@@ -1,0 +1,186 @@
+//! The worker's side of dispute games (docs/disputes.md): for a refereed job whose revealed
+//! roots differ, it opens its games, posts its moves from its stored output and the job's
+//! input, claims the win when the other side's clock runs out, and closes the games it won.
+//! Nothing of a game lives only in memory: the game's state is on chain and the worker's
+//! output in its result store, so a worker killed mid-game continues after a restart.
+use anchor_lang::prelude::Pubkey;
+use tessera_kernels::dispute::Side;
+use tessera_kernels::Job as KernelJob;
+use tessera_sdk::game::{disputed_pairs, instruction, next_action, Action, GameSide};
+use tessera_sdk::tessera::referee::OpenedOperand;
+use tessera_sdk::tessera::state::{Dispute, Game, Job};
+use tessera_sdk::{instructions as ix, pda};
+
+use super::Agent;
+use crate::fetch;
+use crate::metrics::Metrics;
+use tessera_sdk::chain::Chain;
+
+/// Transactions one pass sends in one game at most (a game takes about a dozen per side).
+const MOVES_PER_PASS: usize = 64;
+
+/// A side played from the kernels' view of this worker's own output.
+struct Own<'a>(Side<'a>);
+
+fn why(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+impl GameSide for Own<'_> {
+    fn top(&self) -> Result<[u8; 32], String> {
+        Ok(self.0.top())
+    }
+    fn descent(&self, level: u32, index: u64) -> Result<Vec<[u8; 32]>, String> {
+        self.0.descent(level, index).map_err(why)
+    }
+    fn cell(&self, index: u64) -> Result<Vec<u8>, String> {
+        self.0.cell(index).map_err(why)
+    }
+    fn bisection(&self, element: u64, lo: u64, hi: u64) -> Result<Vec<[u8; 32]>, String> {
+        self.0.bisection(element, lo, hi).map_err(why)
+    }
+    fn step(&self, element: u64, position: u64) -> Result<([u8; 4], Vec<OpenedOperand>), String> {
+        let w = self.0.witness(element, position).map_err(why)?;
+        let state = <[u8; 4]>::try_from(w.state.as_slice())
+            .map_err(|_| "a matmul state is 4 bytes".to_string())?;
+        let operands = w
+            .operands
+            .iter()
+            .map(|o| OpenedOperand {
+                cell: o.cell.clone(),
+                siblings: o.proof.siblings.clone(),
+            })
+            .collect();
+        Ok((state, operands))
+    }
+}
+
+impl<C: Chain + 'static> Agent<C> {
+    /// Plays this node's games of disputed `job` as far as the chain allows now.
+    pub(crate) async fn play_games(
+        &self,
+        address: &Pubkey,
+        job: &Job,
+        root: &[u8; 32],
+        now: i64,
+    ) -> anyhow::Result<()> {
+        let Some(me) = job.slots.iter().position(|s| s.node == self.node()) else {
+            return Ok(());
+        };
+        let pairs: Vec<[u8; 2]> = disputed_pairs(job)
+            .into_iter()
+            .filter(|p| usize::from(p[0]) == me || usize::from(p[1]) == me)
+            .collect();
+        if pairs.is_empty() {
+            return Ok(());
+        }
+        let Some(output) = self.results.get(root)? else {
+            tracing::warn!(job = %address, "disputed, but this node's output is not in its store: it cannot defend its root");
+            return Ok(());
+        };
+        let kernel_job = KernelJob::decode(job.kernel_id, &job.kernel_params)?;
+        let input = fetch::fetch(
+            &job.input.uri,
+            job.input.size_bytes,
+            &job.input.hash,
+            self.settings.max_input_bytes,
+        )
+        .await?;
+        let own = Own(Side {
+            job: &kernel_job,
+            input: &input,
+            output: &output,
+        });
+        for pair in pairs {
+            let key = pda::game(address, pair).0;
+            let side = usize::from(usize::from(pair[1]) == me);
+            let mut game = self.read::<Game>(&key).await?;
+            if game.is_none() {
+                let opened = job.dispute.games_opened
+                    & Dispute::pair_bit(usize::from(pair[0]), usize::from(pair[1]))
+                    != 0;
+                if opened || now >= job.dispute.open_until {
+                    continue; // played and closed, or forfeited
+                }
+                let operator = self.operator();
+                match self
+                    .send(ix::open_game(
+                        &operator,
+                        self.settings.node_index,
+                        address,
+                        pair,
+                    ))
+                    .await
+                {
+                    Ok(()) => {
+                        Metrics::inc(&self.metrics.games_opened);
+                        tracing::info!(job = %address, ?pair, "opened a dispute game");
+                    }
+                    // The other side opened it first: play it.
+                    Err(e) => {
+                        tracing::debug!(job = %address, ?pair, error = %e.to_string().lines().next().unwrap_or(""), "game not opened")
+                    }
+                }
+                game = self.read::<Game>(&key).await?;
+            }
+            for _ in 0..MOVES_PER_PASS {
+                let Some(g) = game.as_ref() else { break };
+                let action = match next_action(g, side, &own) {
+                    Ok(action) => action,
+                    Err(e) => {
+                        tracing::error!(job = %address, ?pair, error = %e, "cannot compute this side's move");
+                        break;
+                    }
+                };
+                let sent = match action {
+                    Action::Over => {
+                        if g.payee() == Some(self.operator()) {
+                            match self.send(ix::close_game(&key, &self.operator())).await {
+                                Ok(()) => {
+                                    tracing::info!(job = %address, ?pair, "closed a won game: both bonds are ours")
+                                }
+                                Err(e) => {
+                                    tracing::debug!(job = %address, ?pair, error = %e.to_string().lines().next().unwrap_or(""), "game not closed")
+                                }
+                            }
+                        }
+                        break;
+                    }
+                    Action::Wait if g.timed_out(now)[1 - side] => {
+                        tracing::info!(job = %address, ?pair, "the other side's clock ran out");
+                        self.send(ix::game_timeout(address, &key))
+                            .await
+                            .map(|_| false)
+                    }
+                    Action::Wait => break,
+                    action => {
+                        let step = matches!(action, Action::Step(_));
+                        let operator = self.operator();
+                        let Some(ix) =
+                            instruction(action, &operator, self.settings.node_index, address, &key)
+                        else {
+                            break;
+                        };
+                        self.send(ix).await.map(|_| step)
+                    }
+                };
+                match sent {
+                    Ok(step) => {
+                        Metrics::inc(&self.metrics.game_moves);
+                        if step {
+                            tracing::info!(job = %address, ?pair, "posted the referee's step");
+                        }
+                    }
+                    // The other side posted the step first, or the round moved: read again
+                    // in the next pass.
+                    Err(e) => {
+                        tracing::debug!(job = %address, ?pair, error = %e.to_string().lines().next().unwrap_or(""), "move not applied");
+                        break;
+                    }
+                }
+                game = self.read::<Game>(&key).await?;
+            }
+        }
+        Ok(())
+    }
+}
