@@ -14,8 +14,8 @@ use tessera_kernels::{merkle, KernelId};
 use tessera_sdk::chain::{fetch, list, Chain};
 use tessera_sdk::tessera::instructions::{PostJobArgs, RegisterNodeArgs, UpdateNodeArgs};
 use tessera_sdk::tessera::state::{
-    Config as NetworkConfig, HardwareKind, HardwareProfile, InputRef, Job, JobStatus, Node,
-    Requirements, SlotState,
+    Config as NetworkConfig, Dispute, Game, HardwareKind, HardwareProfile, InputRef, Job,
+    JobStatus, Node, Requirements, SlotState,
 };
 use tessera_sdk::{instructions as ix, pda, RpcChain};
 use tessera_worker::fetch::input_root;
@@ -334,6 +334,7 @@ pub async fn job<C: Chain>(
         JobCommand::Status { job } => {
             let (address, state) = job_at(chain, &job).await?;
             print!("{}", describe_job(&address, &state));
+            print!("{}", describe_dispute(chain, &address, &state).await?);
             Ok(())
         }
         JobCommand::Watch { job, every } => watch(chain, &job, every).await,
@@ -398,8 +399,48 @@ pub async fn job<C: Chain>(
     }
 }
 
+/// A refereed job's dispute: each game's phase, moves and clocks (docs/disputes.md).
+pub async fn describe_dispute<C: Chain>(
+    chain: &C,
+    address: &Pubkey,
+    job: &Job,
+) -> anyhow::Result<String> {
+    if !job.dispute.is_started() {
+        return Ok(String::new());
+    }
+    let lost: Vec<usize> = (0..job.slots.len())
+        .filter(|i| tessera_sdk::tessera::settlement::lost_game(job, *i))
+        .collect();
+    let mut out = format!(
+        "  dispute since {}: games open until {}, {} in play, slots that lost a game {lost:?}\n",
+        job.dispute.started_at, job.dispute.open_until, job.dispute.games_open
+    );
+    for pair in tessera_sdk::game::disputed_pairs(job) {
+        let key = pda::game(address, pair).0;
+        let opened = job.dispute.games_opened
+            & Dispute::pair_bit(usize::from(pair[0]), usize::from(pair[1]))
+            != 0;
+        let line = match fetch::<Game, _>(chain, &key).await? {
+            Some(g) => format!(
+                "{:?}  moves {}/{}  clocks {} s/{} s left",
+                g.phase, g.moves[0], g.moves[1], g.clocks[0], g.clocks[1]
+            ),
+            None if opened => "over (closed)".into(),
+            None => "not opened".into(),
+        };
+        out.push_str(&format!(
+            "  game slots {}–{} ({key}): {line}\n",
+            pair[0], pair[1]
+        ));
+    }
+    Ok(out)
+}
+
 fn status(job: &Job) -> String {
     match job.status {
+        JobStatus::Open if job.dispute.is_started() => {
+            format!("open (disputed: {} games in play)", job.dispute.games_open)
+        }
         JobStatus::Open if job.escalated => "open (escalated)".into(),
         JobStatus::Open => "open".into(),
         JobStatus::Ended { reason, .. } => format!("{reason:?}"),

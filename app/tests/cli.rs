@@ -270,3 +270,59 @@ fn job_root_prints_the_input_root_and_size() {
     assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read /nonexistent/input.bin"));
     std::fs::remove_file(&file).ok();
 }
+
+/// `tessera job status` on a refereed job in dispute shows each game: not opened, or its
+/// phase, moves and clocks.
+#[tokio::test]
+async fn job_status_shows_a_disputes_games() {
+    let env = TestEnv::new();
+    let params = tessera_sdk::tessera::state::Params {
+        refereed_kernels: tessera_sdk::tessera::constants::REFEREE_KERNELS,
+        ..env.params
+    };
+    env.update_params(&env.authority, params).unwrap();
+    let workers: Vec<_> = (0..3).map(|_| env.staked_operator(10_000_000)).collect();
+    let kernel = KernelJob::MatmulF32(MatmulParams { m: 4, n: 4, k: 8 });
+    let input = kernel.random_input(3);
+    let submitter = env.actor();
+    let mut args = env.job_args(9, 3, 1_000_000);
+    args.kernel_params = kernel.encode_params();
+    args.input.hash = merkle::root(&input);
+    args.input.size_bytes = input.len() as u64;
+    env.post_job(&submitter, args).unwrap();
+    let job = pda::job(&submitter.key(), 9).0;
+    let roots = [[1u8; 32], [2; 32], [1; 32]];
+    for w in &workers {
+        env.claim(w, 0, &job).unwrap();
+    }
+    for (w, root) in workers.iter().zip(roots) {
+        env.commit(w, 0, &job, root, [5; 32]).unwrap();
+    }
+    for (w, root) in workers.iter().zip(roots) {
+        env.reveal(w, 0, &job, root, [5; 32]).unwrap();
+    }
+    env.settle(&job).unwrap();
+    env.send_one(
+        tessera_sdk::instructions::open_game(&workers[0].key(), 0, &job, [0, 1]),
+        &workers[0].wallet,
+    )
+    .unwrap();
+    let state: Job = env.read(&job);
+    let text = commands::describe_dispute(&*env.chain, &job, &state)
+        .await
+        .unwrap();
+    println!("{text}");
+    assert!(text.contains("1 in play"), "{text}");
+    assert!(
+        text.contains("game slots 0–1") && text.contains("Top  moves 0/0  clocks 600 s/600 s left"),
+        "{text}"
+    );
+    assert!(
+        text.contains("game slots 1–2") && text.contains("not opened"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("game slots 0–2"),
+        "equal roots do not play: {text}"
+    );
+}
