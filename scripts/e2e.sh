@@ -2,8 +2,9 @@
 # End-to-end on a real solana-test-validator: `tessera localnet` (validator + program + mint +
 # network + faucet), four `tessera-worker` processes over RPC (one liar), jobs submitted and
 # collected with the `tessera` CLI:
-#   1. a job the liar takes part in: it escalates, the liar is slashed, the result downloads
-#      from a winning worker and its root verifies;
+#   1. a job the liar takes part in, on a refereed network (`localnet --refereed`): the liar
+#      and the honest worker play a dispute game between their processes, the liar loses and
+#      is slashed, the result downloads from the winning worker and its root verifies;
 #   2. a job whose worker is killed (-9) after committing and restarted: it reveals and is paid.
 # Two ways to run it, both in CI (.ci/run):
 #   scripts/e2e.sh                                    # starts its own validator (tessera localnet)
@@ -45,7 +46,7 @@ cleanup() {
 trap cleanup EXIT
 
 [ -f "$authority" ] || "$bin/tessera" keygen --out "$authority" >/dev/null
-"$bin/tessera" --url "$URL" --keypair "$authority" localnet "${attach[@]}" \
+"$bin/tessera" --url "$URL" --keypair "$authority" localnet "${attach[@]}" --refereed \
   --ledger "$E2E_DIR/ledger" --addresses "$E2E_DIR/addresses.json" --rpc-port "$RPC_PORT" \
   --faucet-port "$FAUCET_PORT" >"$E2E_DIR/localnet.log" 2>&1 &
 pids+=($!)
@@ -109,10 +110,11 @@ open('$E2E_DIR/input-$1.bin', 'wb').write(b''.join(struct.pack('<f', random.unif
     --reward 1000000 --nonce "$1" --token-account "$submitter_token" | awk '/^job /{print $2}'
 }
 claimed() { tessera job status "$1" | grep -c "^  slot " | grep -qx "$2"; }
-ended() { shows "status \(Accepted\|InputUnavailable\|NoQuorum\|NoResult\)" tessera job status "$1"; }
+ended() { shows "status \(Accepted\|InputUnavailable\|NoQuorum\|NoResult\|Refuted\)" tessera job status "$1"; }
 
-# 1. The liar and one honest worker take a two-replica job; two more honest workers arrive for
-#    the escalation.
+# 1. The liar and one honest worker take a two-replica job. The network is refereed: their
+#    roots differ, so they play a dispute game (descent, bisection, the referee's step) between
+#    the two worker processes, and the liar loses it. Two more honest workers arrive for job 2.
 start_worker liar liar 18701
 start_worker honest1 honest 18702
 wait_for 60 tessera --keypair "$E2E_DIR/liar/id.json" node show >/dev/null
@@ -125,12 +127,14 @@ start_worker honest3 honest 18704
 wait_for 240 ended "$job1" || { tessera job status "$job1"; exit 1; }
 tessera job status "$job1"
 shows "status Accepted" tessera job status "$job1"
-shows "escalated true" tessera job status "$job1"
+shows "escalated false" tessera job status "$job1"
+shows "dispute since" tessera job status "$job1"
+shows "over (closed)" tessera job status "$job1"
 tessera --keypair "$E2E_DIR/submitter.json" job result "$job1" --out "$E2E_DIR/result-1.bin"
 liar_node=$(node_of liar)
 tessera node show "$liar_node"
 shows "slashed [1-9]" tessera node show "$liar_node"
-echo "e2e: job 1 settled, the liar slashed, the result verified" >&2
+echo "e2e: job 1 settled by a dispute game between worker processes, the liar slashed, the result verified" >&2
 
 # 2. A worker killed with -9 after committing, then restarted.
 kill -9 "$(cat "$E2E_DIR/liar/pid")" || true

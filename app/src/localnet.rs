@@ -171,6 +171,7 @@ pub async fn set_up(
     url: &str,
     addresses: &Path,
     faucet_port: u16,
+    refereed: bool,
 ) -> anyhow::Result<NetworkConfig> {
     let lamports = chain
         .client()
@@ -215,12 +216,18 @@ pub async fn set_up(
     .await?;
     // A local network has a handful of nodes: every staked node holds priority tickets, and
     // phases are short enough to watch.
-    let params = Params {
+    let mut params = Params {
         sortition_weight: 1,
         commit_window_secs: 120,
         reveal_window_secs: 60,
         ..default_params()
     };
+    if refereed {
+        // Disagreements on matmul jobs go to dispute games; a minute on each side's clock.
+        params.refereed_kernels = tessera_sdk::tessera::constants::REFEREE_KERNELS;
+        params.game_clock_secs = 60;
+        params.game_open_window_secs = 60;
+    }
     let config = migrate(chain, authority, &mint.pubkey(), params).await?;
     print_addresses(&config);
     let addresses_json = serde_json::json!({
@@ -259,6 +266,7 @@ pub async fn localnet(
     validator: Validator<'_>,
     addresses: &Path,
     faucet_port: u16,
+    refereed: bool,
 ) -> anyhow::Result<()> {
     let (url, mut child) = match validator {
         Validator::Start {
@@ -323,7 +331,7 @@ pub async fn localnet(
             tessera_sdk::tessera::ID
         );
     }
-    let config = set_up(&chain, &authority, &url, addresses, faucet_port).await?;
+    let config = set_up(&chain, &authority, &url, addresses, faucet_port, refereed).await?;
 
     let account_rent = chain
         .client()

@@ -100,6 +100,10 @@ enum Command {
         rpc_port: u16,
         #[arg(long, default_value_t = 8651)]
         faucet_port: u16,
+        /// Referee matmul jobs: different roots are decided by dispute games between the
+        /// workers (docs/disputes.md) instead of escalation.
+        #[arg(long)]
+        refereed: bool,
     },
 }
 
@@ -189,6 +193,7 @@ fn main() -> std::process::ExitCode {
                 addresses,
                 rpc_port,
                 faucet_port,
+                refereed,
             } => {
                 let validator = if attach {
                     localnet::Validator::Attach {
@@ -203,7 +208,7 @@ fn main() -> std::process::ExitCode {
                 };
                 match conn.signer() {
                     Ok(authority) => {
-                        localnet::localnet(authority, validator, &addresses, faucet_port)
+                        localnet::localnet(authority, validator, &addresses, faucet_port, refereed)
                             .await
                             .map(|()| true)
                     }
