@@ -162,13 +162,21 @@ impl Dispute {
     }
 
     fn with_env(env: TestEnv, replicas: u8, workers: usize) -> Self {
+        Self::with_kernel(env, replicas, workers, matmul_job())
+    }
+
+    fn with_kernel(
+        env: TestEnv,
+        replicas: u8,
+        workers: usize,
+        kernel: tessera_kernels::Job,
+    ) -> Self {
         let params = tessera::state::Params {
             refereed_kernels: REFEREE_KERNELS,
             ..env.params
         };
         env.initialize(&env.authority, params).unwrap();
         let workers = (0..workers).map(|_| env.staked_operator(STAKE)).collect();
-        let kernel = matmul_job();
         let input = kernel.random_input(0x9a3e);
         let output = kernel
             .run(&input, &Backend::Cpu(Cpu::new(1).unwrap()))
@@ -412,9 +420,13 @@ fn one_honest_node_beats_four_colluders_sharing_a_wrong_root() {
         let before = d.env.lamports(&operator);
         let held = d.env.lamports(&d.game(*pair));
         let payer = d.env.actor();
-        d.env
+        let close_cu = d
+            .env
             .send_one(ix::close_game(&d.game(*pair), &operator), &payer.wallet)
-            .unwrap();
+            .unwrap()
+            .compute_units;
+        assert!(close_cu <= 50_000, "close_game {close_cu} CU");
+        println!("close_game {close_cu} CU");
         assert_eq!(d.env.lamports(&operator), before + held);
         assert!(held > 2 * game.bond);
         assert!(!d.env.exists(&d.game(*pair)));
@@ -457,7 +469,7 @@ fn two_liars_with_different_wrong_roots_both_lose_to_the_honest_node() {
 
 #[test]
 fn a_liar_that_lets_its_clock_run_out_loses() {
-    let d = Dispute::new(2, 2);
+    let d = Dispute::on_the_so(2, 2);
     let liar = Liar::new(d.truth(), 900, 10);
     let honest = Honest(d.truth());
     d.round(&[merkle::root(&d.output), liar.root()]);
@@ -482,7 +494,9 @@ fn a_liar_that_lets_its_clock_run_out_loses() {
     };
     assert_tessera_error(timeout(), TesseraError::ClockNotExpired);
     d.env.chain.advance_time(601);
-    timeout().unwrap();
+    let cu = timeout().unwrap().compute_units;
+    println!("game_timeout {cu} CU");
+    assert!(cu <= 50_000);
     let game: Game = d.env.read(&key);
     assert_eq!(
         game.phase,
@@ -716,4 +730,28 @@ fn a_refereed_job_needs_params_its_kernel_decodes() {
     );
     args.input.size_bytes = kernel.random_input(1).len() as u64;
     env.post_job(&submitter, args).unwrap();
+}
+
+#[test]
+fn an_int8_matmul_liar_bent_deep_in_its_output_loses_its_game() {
+    let kernel = tessera_kernels::Job::MatmulI8(MatmulParams {
+        m: 33,
+        n: 47,
+        k: 129,
+    });
+    let d = Dispute::with_kernel(TestEnv::boot(), 2, 2, kernel);
+    // Element 1,500 of 1,551 lies in the output's second chunk; bent at the first step.
+    let liar = Liar::new(d.truth(), 1_500, 0);
+    let honest = Honest(d.truth());
+    d.round(&[liar.root(), merkle::root(&d.output)]);
+    d.settle().unwrap();
+    d.open(1, [0, 1]).unwrap();
+    let played = d.play([0, 1], [&liar, &honest]);
+    assert_eq!(played.lost(), [true, false]);
+    let game = played.game.as_ref().unwrap();
+    assert_eq!(game.output_len, 33 * 47 * 4);
+    d.settle().unwrap();
+    assert_eq!(d.read().result_root, Some(merkle::root(&d.output)));
+    assert_eq!(d.env.node(&d.workers[0].key(), 0).stake, STAKE / 2);
+    assert_eq!(d.env.node(&d.workers[1].key(), 0).earnings, NET);
 }
