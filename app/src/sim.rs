@@ -45,7 +45,8 @@ pub struct SimConfig {
     /// Operators (one node each) per scenario.
     #[arg(long, default_value_t = 24)]
     pub nodes: usize,
-    /// Colluding-group stake shares, one scenario each (comma-separated, each < 0.5).
+    /// Colluding-group stake shares, one scenario each (comma-separated, each < 0.5; with
+    /// `--refereed`, each < 1).
     #[arg(long, value_delimiter = ',', default_values_t = [0.10, 0.20, 0.33])]
     pub shares: Vec<f64>,
     /// Adversarial stake share of the mixed-strategy scenario (0 skips it).
@@ -90,6 +91,10 @@ pub struct SimConfig {
     /// Where report.md, report.json and the plots go.
     #[arg(long, default_value = "sim-output")]
     pub out: PathBuf,
+    /// Refereed disputes (docs/disputes.md): every job is a matmul job whose different roots
+    /// are decided by dispute games the workers play, not by escalation and votes.
+    #[arg(long)]
+    pub refereed: bool,
 }
 
 /// A verification mode of the simulation.
@@ -123,6 +128,9 @@ impl SimMode {
 impl SimConfig {
     /// The mode's wrong-acceptance bound at weight share `f`, with this run's parameters.
     pub fn bound(&self, mode: SimMode, f: f64) -> f64 {
+        if self.refereed {
+            return refereed_bound(mode, f, self);
+        }
         match mode {
             SimMode::Full => wrong_acceptance_bound(f, self.replicas, self.escalation_replicas),
             SimMode::Spot => spot_check_bound(
@@ -154,9 +162,10 @@ impl SimConfig {
         if self.jobs == 0 || self.wave == 0 {
             bail!("--jobs and --wave must be positive");
         }
+        let most = if self.refereed { 1.0 } else { 0.5 };
         for &f in self.shares.iter().chain([&self.mixed_share]) {
-            if !(0.0..0.5).contains(&f) {
-                bail!("adversarial shares must be in [0, 0.5): got {f}");
+            if !(0.0..most).contains(&f) {
+                bail!("adversarial shares must be in [0, {most}): got {f}");
             }
         }
         if self.mix.contains(&Behaviour::Honest) {
@@ -247,6 +256,22 @@ pub fn wrong_acceptance_bound(f: f64, replicas: u8, escalation: u8) -> f64 {
     p.min(1.0)
 }
 
+/// With refereed disputes a wrong root is accepted only if no replica (and, spot-checked, no
+/// auditor) that computed the truth took part: an honest slot always wins its game. Full
+/// redundancy: every one of the `R` replicas is adversarial, `f^R`; spot checks: the worker is
+/// adversarial and unaudited, or audited only by adversaries, `f·((1 − p) + p·f^A)`. The
+/// sortition draws without replacement from a finite network, so for a group holding share
+/// `f` these are estimates, and slashing shrinks the group as the run goes on.
+pub fn refereed_bound(mode: SimMode, f: f64, cfg: &SimConfig) -> f64 {
+    match mode {
+        SimMode::Full => f.powi(i32::from(cfg.replicas)),
+        SimMode::Spot => {
+            let p = f64::from(cfg.audit_bps) / 10_000.0;
+            (f * ((1.0 - p) + p * f.powi(i32::from(cfg.audit_replicas)))).min(1.0)
+        }
+    }
+}
+
 /// Upper bound on the probability that a spot-check job accepts a wrong root when a share `f`
 /// of the sortition weight is adversarial: the worker is adversarial with probability `f`; it
 /// goes unaudited with probability `1 − p`; audited, it still wins if every auditor sides with
@@ -322,6 +347,8 @@ pub struct ScenarioReport {
     pub accepted_wrong: usize,
     pub no_quorum: usize,
     pub no_result: usize,
+    /// Refereed: jobs whose every result lost a dispute game (refunded).
+    pub refuted: usize,
     pub input_unavailable: usize,
     pub escalated: usize,
     pub wrong_rate: f64,
@@ -381,6 +408,8 @@ pub struct SimReport {
     pub audit_bps: u16,
     pub audit_replicas: u8,
     pub program: &'static str,
+    /// Whether disagreements were refereed by dispute games (`--refereed`).
+    pub refereed: bool,
     pub scenarios: Vec<ScenarioReport>,
     pub passed: bool,
 }
@@ -399,7 +428,15 @@ fn sim_params(cfg: &SimConfig, sortition_weight: u64) -> Params {
         u64::try_from(p * slash * stake / (u128::from(SPOT_CHECK_MARGIN_BPS) * (10_000 - p)))
             .unwrap_or(u64::MAX)
     };
+    let (refereed_kernels, game_clock_secs, game_open_window_secs) = if cfg.refereed {
+        (tessera_sdk::tessera::constants::REFEREE_KERNELS, 600, 600)
+    } else {
+        (0, base.game_clock_secs, base.game_open_window_secs)
+    };
     Params {
+        refereed_kernels,
+        game_clock_secs,
+        game_open_window_secs,
         escalation_replicas: cfg.escalation_replicas,
         sortition_weight: sortition_weight.max(1),
         audit_bps: cfg.audit_bps,
@@ -462,8 +499,9 @@ fn population(
     out
 }
 
-fn kernel_job(rng: &mut Rng) -> KernelJob {
-    if rng.below(2) == 0 {
+fn kernel_job(rng: &mut Rng, refereed: bool) -> KernelJob {
+    // A refereed run posts matmul jobs only: the referee opens matmul steps on chain.
+    if refereed || rng.below(2) == 0 {
         KernelJob::MatmulF32(MatmulParams {
             m: 8 + rng.below(9) as u32,
             n: 8 + rng.below(9) as u32,
@@ -633,7 +671,7 @@ async fn scenario(
         let wave = cfg.wave.min(cfg.jobs - outcomes.len());
         for _ in 0..wave {
             nonce += 1;
-            let job = kernel_job(&mut rng);
+            let job = kernel_job(&mut rng, cfg.refereed);
             let input = job.random_input(rng.next_u64());
             let path = inputs.join(format!("{nonce}.bin"));
             let now = bank.chain.get_clock().unix_timestamp;
@@ -691,8 +729,15 @@ async fn scenario(
                     j.slots.iter().map(|s| s.state as usize + 1).sum::<usize>()
                         + usize::from(!j.is_open())
                         + usize::from(j.audit != AuditState::Pending)
+                        + usize::from(j.dispute.is_started())
                 })
-                .sum();
+                .sum::<usize>()
+                // Moves of dispute games change no job until a game ends: count them, or
+                // simulated time would pass (and clocks run) while the games are played.
+                + operators
+                    .iter()
+                    .map(|o| o.metrics.game_moves.load(Ordering::Relaxed) as usize)
+                    .sum::<usize>();
             if open == 0 {
                 break;
             }
@@ -784,6 +829,7 @@ async fn scenario(
         accepted_wrong: 0,
         no_quorum: 0,
         no_result: 0,
+        refuted: 0,
         input_unavailable: 0,
         escalated: 0,
         wrong_rate: 0.0,
@@ -837,6 +883,10 @@ async fn scenario(
                 reason: JobEndReason::InputUnavailable,
                 ..
             } => report.input_unavailable += 1,
+            JobStatus::Ended {
+                reason: JobEndReason::Refuted,
+                ..
+            } => report.refuted += 1,
             _ => report.problems.push("a job ended as cancelled".into()),
         }
     }
@@ -932,6 +982,7 @@ pub async fn run(cfg: &SimConfig) -> anyhow::Result<SimReport> {
         audit_bps: cfg.audit_bps,
         audit_replicas: cfg.audit_replicas,
         escalation_replicas: cfg.escalation_replicas,
+        refereed: cfg.refereed,
         program: if std::env::var("TESSERA_PROGRAM_MODE").as_deref() == Ok("sbf") {
             "sbf"
         } else {
@@ -946,8 +997,8 @@ pub async fn run(cfg: &SimConfig) -> anyhow::Result<SimReport> {
 
 fn print_scenario(s: &ScenarioReport) {
     println!(
-        "  jobs {}  accepted true {}  accepted WRONG {}  no quorum {}  no result {}  audited {}  escalated {}",
-        s.jobs, s.accepted_true, s.accepted_wrong, s.no_quorum, s.no_result, s.audited, s.escalated
+        "  jobs {}  accepted true {}  accepted WRONG {}  no quorum {}  no result {}  refuted {}  audited {}  escalated {}",
+        s.jobs, s.accepted_true, s.accepted_wrong, s.no_quorum, s.no_result, s.refuted, s.audited, s.escalated
     );
     println!(
         "  wrong per job {:.4} (95% CI {:.4}–{:.4})  theory {:.4} at the initial share, {:.4} at the share when posted",
@@ -1054,6 +1105,15 @@ fn write_outputs(cfg: &SimConfig, report: &SimReport) -> anyhow::Result<()> {
             "do not re-stake"
         }
     );
+    if report.refereed {
+        let _ = writeln!(
+            md,
+            "Refereed disputes: every job is a matmul job, and different roots are decided by \
+             dispute games the workers play (descent, bisection, the referee's step; chess \
+             clocks), not by escalation. The theory column is `refereed_bound`: a wrong root \
+             wins only when every replica (and every auditor) is an adversary.\n"
+        );
+    }
     let _ = writeln!(
         md,
         "| scenario | adversarial stake | colluders' stake | jobs | wrong accepted | rate (95% CI) | bound at the initial share | theory at the share when posted | audited | escalated | no quorum | honest slashed (bug) | honest outvoted by collusion | kernel runs / job | tx / job | jobs / min |"
@@ -1252,7 +1312,11 @@ mod plot {
         theory: &dyn Fn(f64) -> f64,
         font: Option<&'static str>,
     ) -> anyhow::Result<()> {
-        let x_max = 0.5f64;
+        let x_max = scenarios
+            .iter()
+            .map(|s| s.colluder_share + 0.05)
+            .fold(0.5f64, f64::max)
+            .min(1.0);
         let y_max = scenarios
             .iter()
             .map(|s| s.wrong_ci95.1.max(s.theory_initial))

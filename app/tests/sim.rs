@@ -29,6 +29,7 @@ async fn a_quick_simulation_keeps_its_bounds() {
         restake: true,
         seed: 7,
         out: out.clone(),
+        refereed: false,
     };
     let report = run(&config).await.expect("the simulation runs");
     for s in &report.scenarios {
@@ -104,5 +105,69 @@ async fn a_quick_simulation_keeps_its_bounds() {
             assert_eq!(&bytes[1..4], b"PNG");
         }
     }
+    std::fs::remove_dir_all(&out).ok();
+}
+
+/// Refereed disputes (docs/disputes.md): with colluding shares of 10, 33, 50 and 67 % no
+/// honest node is ever slashed, and wrong roots are accepted only about as often as every
+/// replica is a colluder (`f^R`), where votes would hand a colluding majority every job.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refereed_disputes_never_slash_an_honest_node_at_any_share() {
+    let out = std::env::temp_dir().join(format!("tessera-sim-referee-{}", std::process::id()));
+    let config = SimConfig {
+        nodes: 24,
+        shares: vec![0.10, 0.33, 0.50, 0.67],
+        mixed_share: 0.25,
+        mix: vec![
+            Behaviour::Lazy,
+            Behaviour::Liar,
+            Behaviour::Copycat,
+            Behaviour::Flaky,
+        ],
+        jobs: 60,
+        wave: 20,
+        modes: vec![SimMode::Full],
+        replicas: 3,
+        audit_bps: 1_000,
+        audit_replicas: 2,
+        escalation_replicas: 2,
+        restake: true,
+        seed: 7,
+        out: out.clone(),
+        refereed: true,
+    };
+    let report = run(&config).await.expect("the simulation runs");
+    assert!(report.refereed);
+    for s in &report.scenarios {
+        println!(
+            "{}: share {:.2}, wrong {}/{} (CI {:.3}–{:.3}), theory f^R {:.4}, refuted {}, escalated {}",
+            s.name,
+            s.colluder_share,
+            s.accepted_wrong,
+            s.jobs,
+            s.wrong_ci95.0,
+            s.wrong_ci95.1,
+            s.theory_initial,
+            s.refuted,
+            s.escalated
+        );
+        assert!(s.problems.is_empty(), "{}: {:?}", s.name, s.problems);
+        assert_eq!(s.honest_slashed_nodes, 0, "{}", s.name);
+        assert_eq!(s.honest_slashed_by_collusion, 0, "{}", s.name);
+        assert_eq!(s.escalated, 0, "{}: games, not escalation", s.name);
+        assert!(!s.wrong_rate_exceeds_bound(), "{}", s.name);
+    }
+    assert!(report.passed);
+    // At two thirds of the stake a colluding group wins only the jobs it fills entirely,
+    // about (2/3)^3 of them, not every job as a majority vote would give it.
+    let top = report
+        .scenarios
+        .iter()
+        .find(|s| s.strategies == ["colluder"] && s.colluder_share > 0.6)
+        .expect("the 67 % scenario");
+    assert!(
+        top.accepted_wrong > 0 && top.accepted_wrong < top.jobs / 2,
+        "{top:?}"
+    );
     std::fs::remove_dir_all(&out).ok();
 }
