@@ -1,6 +1,7 @@
 //! The worker's side of dispute games (docs/disputes.md): for a refereed job whose revealed
 //! roots differ, it opens its games, posts its moves from its stored output and the job's
-//! input, claims the win when the other side's clock runs out, and closes the games it won.
+//! input (kept in the result store under its root while the games last), claims the win
+//! when the other side's clock runs out, and closes the games it won.
 //! Nothing of a game lives only in memory: the game's state is on chain and the worker's
 //! output in its result store, so a worker killed mid-game continues after a restart.
 use anchor_lang::prelude::Pubkey;
@@ -79,13 +80,22 @@ impl<C: Chain + 'static> Agent<C> {
             return Ok(());
         };
         let kernel_job = KernelJob::decode(job.kernel_id, &job.kernel_params)?;
-        let input = fetch::fetch(
-            &job.input.uri,
-            job.input.size_bytes,
-            &job.input.hash,
-            self.settings.max_input_bytes,
-        )
-        .await?;
+        // The input is kept beside the outputs under its root while the games last (the
+        // server serves only result roots), so each pass does not download it again.
+        let input = match self.results.get(&job.input.hash)? {
+            Some(bytes) if fetch::input_root(&bytes) == job.input.hash => bytes,
+            _ => {
+                let bytes = fetch::fetch(
+                    &job.input.uri,
+                    job.input.size_bytes,
+                    &job.input.hash,
+                    self.settings.max_input_bytes,
+                )
+                .await?;
+                self.results.put(&job.input.hash, &bytes)?;
+                bytes
+            }
+        };
         let own = Own(Side {
             job: &kernel_job,
             input: &input,
