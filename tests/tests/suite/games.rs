@@ -140,6 +140,7 @@ impl GameSide for Liar<'_> {
 struct Dispute {
     env: TestEnv,
     job: Pubkey,
+    submitter_token: Pubkey,
     workers: Vec<Actor>,
     input: Vec<u8>,
     output: Vec<u8>,
@@ -190,6 +191,7 @@ impl Dispute {
         env.post_job(&submitter, args).unwrap();
         Dispute {
             job: pda::job(&submitter.key(), 5).0,
+            submitter_token: submitter.token,
             env,
             workers,
             input,
@@ -379,7 +381,12 @@ fn one_honest_node_beats_four_colluders_sharing_a_wrong_root() {
     }
 
     // The referee decided: the honest root is accepted, the four colluders are slashed.
+    let supply = d.env.mint_supply();
     let outcome = d.settle().unwrap();
+    // Every token is still accounted for: rewards, fees, slashes and the refund moved
+    // between the vaults and nowhere else.
+    let holders = d.workers.iter().map(|w| w.token).chain([d.submitter_token]);
+    d.env.assert_conserved(&d.env.balances(holders), supply);
     let settle_cu = outcome.compute_units;
     let job = d.read();
     assert_eq!(job.result_root, Some(good));
