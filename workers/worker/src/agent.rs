@@ -704,6 +704,7 @@ pub fn settled_outcome(
             format!("input unavailable agreed: compensated {}", payout.net())
         }
         (Verdict::Agreed, _) => format!("agreed: earned {}", payout.net()),
+        (Verdict::Disagreed, _) if lost => format!("lost a dispute game{penalty}"),
         (Verdict::Disagreed, _) => format!("disagreed with the accepted result{penalty}"),
         (Verdict::Dispute, reason) => format!("{reason:?}: not paid"),
     };

@@ -587,6 +587,12 @@ async fn a_worker_killed_mid_game_continues_after_restart_and_beats_the_liar() {
         .metrics
         .game_moves
         .load(std::sync::atomic::Ordering::Relaxed);
+    // Each side's statement says how its game went (recorded on the pass after the end).
+    liar.agent().tick().await.unwrap();
+    let statement = status::statement(&*env.chain, &liar.node(), liar.db.as_ref().unwrap())
+        .await
+        .unwrap();
+    assert!(statement.contains("lost a dispute game"), "{statement}");
     assert!(
         moves >= moves_before + 2,
         "the restarted worker kept playing: {} moves after the restart",
