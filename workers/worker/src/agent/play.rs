@@ -1,7 +1,7 @@
 //! The worker's side of dispute games (docs/disputes.md): for a refereed job whose revealed
 //! roots differ, it opens its games, posts its moves from its stored output and the job's
-//! input (kept in the result store under its root while the games last), claims the win
-//! when the other side's clock runs out, and closes the games it won.
+//! input (kept in the result store under its root), claims the win when the other side's
+//! clock runs out, and closes the games it won.
 //! Nothing of a game lives only in memory: the game's state is on chain and the worker's
 //! output in its result store, so a worker killed mid-game continues after a restart.
 use anchor_lang::prelude::Pubkey;
@@ -80,8 +80,8 @@ impl<C: Chain + 'static> Agent<C> {
             return Ok(());
         };
         let kernel_job = KernelJob::decode(job.kernel_id, &job.kernel_params)?;
-        // The input is kept beside the outputs under its root while the games last (the
-        // server serves only result roots), so each pass does not download it again.
+        // The input is kept beside the outputs under its root (the server serves only result
+        // roots), so each pass of a game does not download it again.
         let input = match self.results.get(&job.input.hash)? {
             Some(bytes) if fetch::input_root(&bytes) == job.input.hash => bytes,
             _ => {
