@@ -658,6 +658,10 @@ impl<C: Chain + 'static> Agent<C> {
             }
             Metrics::add(&self.metrics.earned_tokens, payout.net());
         }
+        if job.dispute.is_started() && Some(job.input.hash) != record.root {
+            // The input kept for the job's dispute games is no longer needed.
+            self.results.remove(&job.input.hash)?;
+        }
         tracing::info!(job = %record.job, outcome, "job ended");
         record.outcome = Some(outcome);
         record.phase = Phase::Done;

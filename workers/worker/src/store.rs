@@ -42,6 +42,15 @@ impl ResultStore {
         Ok(())
     }
 
+    /// Removes what is stored under `root`, if anything.
+    pub fn remove(&self, root: &[u8; 32]) -> anyhow::Result<()> {
+        match std::fs::remove_file(self.path(root)) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     pub fn get(&self, root: &[u8; 32]) -> anyhow::Result<Option<Vec<u8>>> {
         match std::fs::read(self.path(root)) {
             Ok(bytes) => Ok(Some(bytes)),

@@ -552,6 +552,14 @@ async fn a_worker_killed_mid_game_continues_after_restart_and_beats_the_liar() {
         .metrics
         .game_moves
         .load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        honest
+            .results
+            .get(&read(&env).input.hash)
+            .unwrap()
+            .is_some(),
+        "the input is kept for the game"
+    );
     honest.kill();
     for _ in 0..3 {
         liar.agent().tick().await.expect("pass");
@@ -587,8 +595,14 @@ async fn a_worker_killed_mid_game_continues_after_restart_and_beats_the_liar() {
         .metrics
         .game_moves
         .load(std::sync::atomic::Ordering::Relaxed);
-    // Each side's statement says how its game went (recorded on the pass after the end).
+    // Each side's statement says how its game went (recorded on the pass after the end), and
+    // the input kept for the games is gone.
     liar.agent().tick().await.unwrap();
+    honest.agent().tick().await.unwrap();
+    let input_root = state.input.hash;
+    for w in [&liar, &honest] {
+        assert_eq!(w.results.get(&input_root).unwrap(), None);
+    }
     let statement = status::statement(&*env.chain, &liar.node(), liar.db.as_ref().unwrap())
         .await
         .unwrap();

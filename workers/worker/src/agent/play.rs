@@ -80,8 +80,8 @@ impl<C: Chain + 'static> Agent<C> {
             return Ok(());
         };
         let kernel_job = KernelJob::decode(job.kernel_id, &job.kernel_params)?;
-        // The input is kept beside the outputs under its root (the server serves only result
-        // roots), so each pass of a game does not download it again.
+        // The input is kept beside the outputs under its root until the job ends (the server
+        // serves only result roots), so each pass of a game does not download it again.
         let input = match self.results.get(&job.input.hash)? {
             Some(bytes) if fetch::input_root(&bytes) == job.input.hash => bytes,
             _ => {
