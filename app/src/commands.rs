@@ -14,8 +14,8 @@ use tessera_kernels::{merkle, KernelId};
 use tessera_sdk::chain::{fetch, list, Chain};
 use tessera_sdk::tessera::instructions::{PostJobArgs, RegisterNodeArgs, UpdateNodeArgs};
 use tessera_sdk::tessera::state::{
-    Config as NetworkConfig, Dispute, Game, HardwareKind, HardwareProfile, InputRef, Job,
-    JobStatus, Node, Requirements, SlotState,
+    Config as NetworkConfig, Game, HardwareKind, HardwareProfile, InputRef, Job, JobStatus, Node,
+    Requirements, SlotState,
 };
 use tessera_sdk::{instructions as ix, pda, RpcChain};
 use tessera_worker::fetch::input_root;
@@ -409,7 +409,7 @@ pub async fn describe_dispute<C: Chain>(
         return Ok(String::new());
     }
     let lost: Vec<usize> = (0..job.slots.len())
-        .filter(|i| tessera_sdk::tessera::settlement::lost_game(job, *i))
+        .filter(|i| job.dispute.has_lost(*i))
         .collect();
     let mut out = format!(
         "  dispute since {}: games open until {}, {} in play, slots that lost a game {lost:?}\n",
@@ -417,9 +417,9 @@ pub async fn describe_dispute<C: Chain>(
     );
     for pair in tessera_sdk::game::disputed_pairs(job) {
         let key = pda::game(address, pair).0;
-        let opened = job.dispute.games_opened
-            & Dispute::pair_bit(usize::from(pair[0]), usize::from(pair[1]))
-            != 0;
+        let opened = job
+            .dispute
+            .opened(usize::from(pair[0]), usize::from(pair[1]));
         let line = match fetch::<Game, _>(chain, &key).await? {
             Some(g) => format!(
                 "{:?}  moves {}/{}  clocks {} s/{} s left",

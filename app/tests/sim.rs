@@ -6,10 +6,9 @@
 use tessera_app::sim::{run, SimConfig, SimMode};
 use tessera_worker::behaviour::Behaviour;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_quick_simulation_keeps_its_bounds() {
-    let out = std::env::temp_dir().join(format!("tessera-sim-test-{}", std::process::id()));
-    let config = SimConfig {
+/// CI's quick run: 24 nodes, 120 jobs in waves of 20, both modes, voting (not refereed).
+fn quick(out: std::path::PathBuf) -> SimConfig {
+    SimConfig {
         nodes: 24,
         shares: vec![0.10, 0.33],
         mixed_share: 0.25,
@@ -28,9 +27,15 @@ async fn a_quick_simulation_keeps_its_bounds() {
         escalation_replicas: 2,
         restake: true,
         seed: 7,
-        out: out.clone(),
+        out,
         refereed: false,
-    };
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quick_simulation_keeps_its_bounds() {
+    let out = std::env::temp_dir().join(format!("tessera-sim-test-{}", std::process::id()));
+    let config = quick(out.clone());
     let report = run(&config).await.expect("the simulation runs");
     for s in &report.scenarios {
         assert!(s.problems.is_empty(), "{}: {:?}", s.name, s.problems);
@@ -115,26 +120,11 @@ async fn a_quick_simulation_keeps_its_bounds() {
 async fn refereed_disputes_never_slash_an_honest_node_at_any_share() {
     let out = std::env::temp_dir().join(format!("tessera-sim-referee-{}", std::process::id()));
     let config = SimConfig {
-        nodes: 24,
         shares: vec![0.10, 0.33, 0.50, 0.67],
-        mixed_share: 0.25,
-        mix: vec![
-            Behaviour::Lazy,
-            Behaviour::Liar,
-            Behaviour::Copycat,
-            Behaviour::Flaky,
-        ],
         jobs: 60,
-        wave: 20,
         modes: vec![SimMode::Full],
-        replicas: 3,
-        audit_bps: 1_000,
-        audit_replicas: 2,
-        escalation_replicas: 2,
-        restake: true,
-        seed: 7,
-        out: out.clone(),
         refereed: true,
+        ..quick(out.clone())
     };
     let report = run(&config).await.expect("the simulation runs");
     assert!(report.refereed);

@@ -83,14 +83,8 @@ pub fn instruction(
 /// The pairs of slots of `job` that must play a game: both revealed computed roots and the
 /// roots differ (lower index first).
 pub fn disputed_pairs(job: &tessera::state::Job) -> Vec<[u8; 2]> {
-    let n = job.slots.len().min(8);
-    let mut pairs = Vec::new();
-    for b in 0..n {
-        for a in 0..b {
-            if job.disputes(a, b) {
-                pairs.push([a as u8, b as u8]);
-            }
-        }
-    }
-    pairs
+    // At most `MAX_SLOTS` (8) slots: an index fits a byte.
+    job.disputed_pairs()
+        .map(|(a, b)| [a as u8, b as u8])
+        .collect()
 }

@@ -85,7 +85,7 @@ pub fn refereed(job: &Job) -> Decision {
     let unbeaten = |root: [u8; 32]| {
         (0..job.slots.len())
             .filter(|i| job.computed_root(*i) == Some(root))
-            .all(|i| !lost_game(job, i))
+            .all(|i| !job.dispute.has_lost(i))
     };
     match (0..job.slots.len())
         .filter_map(|i| job.computed_root(i))
@@ -99,33 +99,14 @@ pub fn refereed(job: &Job) -> Decision {
     }
 }
 
-/// Whether slot `index` lost a dispute game.
-pub fn lost_game(job: &Job, index: usize) -> bool {
-    index < 8 && job.dispute.lost & (1u8 << index) != 0
-}
-
 /// Marks both slots of every disputing pair whose game nobody opened as lost: a node that
 /// does not defend its root loses it, and a pair cannot avoid the referee by not playing.
 pub fn forfeit_unopened(job: &mut Job) {
-    for b in 0..job.slots.len() {
-        for a in 0..b {
-            if job.disputes(a, b)
-                && job.dispute.games_opened & crate::state::Dispute::pair_bit(a, b) == 0
-            {
-                job.dispute.lost |= (1u8 << a) | (1u8 << b);
-            }
-        }
-    }
-}
-
-/// Whether every disputing pair's game has been opened.
-pub fn all_games_opened(job: &Job) -> bool {
-    (0..job.slots.len()).all(|b| {
-        (0..b).all(|a| {
-            !job.disputes(a, b)
-                || job.dispute.games_opened & crate::state::Dispute::pair_bit(a, b) != 0
-        })
-    })
+    let unopened: u8 = job
+        .disputed_pairs()
+        .filter(|(a, b)| !job.dispute.opened(*a, *b))
+        .fold(0, |lost, (a, b)| lost | (1u8 << a) | (1u8 << b));
+    job.dispute.lost |= unopened;
 }
 
 /// What one slot gets and loses at the end of a job.

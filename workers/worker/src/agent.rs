@@ -612,10 +612,7 @@ impl<C: Chain + 'static> Agent<C> {
         let complete = job.round_all(SlotState::Revealed) || now >= job.reveal_deadline;
         // A dispute settles once its games are over and every pair opened (or the window
         // closed): a settle sent earlier would only fail and cost its fee.
-        let games_pending = job.dispute.is_started()
-            && (job.dispute.games_open > 0
-                || (now < job.dispute.open_until
-                    && !tessera_sdk::tessera::settlement::all_games_opened(job)));
+        let games_pending = job.dispute.is_started() && !job.dispute_settleable(now);
         if !complete || games_pending {
             return Ok(());
         }
@@ -688,7 +685,7 @@ pub fn settled_outcome(
         _ => None,
     };
     let terms = slot_terms(job, index, slot.state);
-    let lost = tessera_sdk::tessera::settlement::lost_game(job, index);
+    let lost = job.dispute.has_lost(index);
     let payout = slot_payout(
         revealed,
         reason,

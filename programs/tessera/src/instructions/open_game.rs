@@ -61,13 +61,9 @@ pub(crate) fn handler(ctx: Context<OpenGame>, args: OpenGameArgs) -> Result<()> 
         TesseraError::GameOpenClosed
     );
     require!(job.disputes(a, b), TesseraError::NotInDispute);
-    let bit = Dispute::pair_bit(a, b);
     // The PDA's `init` already refuses a second opening; the job's record keeps it refused
     // after the game account is closed.
-    require!(
-        job.dispute.games_opened & bit == 0,
-        TesseraError::NotInDispute
-    );
+    require!(!job.dispute.opened(a, b), TesseraError::NotInDispute);
     let node_key = ctx.accounts.node.key();
     let slot = |i: usize| job.slots.get(i).ok_or(TesseraError::InvariantViolated);
     let (slot_a, slot_b) = (*slot(a)?, *slot(b)?);
@@ -118,7 +114,7 @@ pub(crate) fn handler(ctx: Context<OpenGame>, args: OpenGameArgs) -> Result<()> 
         .games_open
         .checked_add(1)
         .ok_or(TesseraError::MathOverflow)?;
-    job.dispute.games_opened |= bit;
+    job.dispute.games_opened |= Dispute::pair_bit(a, b);
 
     if bond > 0 {
         system_program::transfer(

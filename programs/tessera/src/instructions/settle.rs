@@ -4,10 +4,7 @@ use anchor_spl::token::Token;
 use crate::constants::*;
 use crate::error::TesseraError;
 use crate::events::{DisputeStarted, EscalationStarted, JobSettled, SlotReceipt};
-use crate::settlement::{
-    all_games_opened, bps_of, decide, forfeit_unopened, lost_game, settle_slot, slot_terms,
-    Decision,
-};
+use crate::settlement::{bps_of, decide, forfeit_unopened, settle_slot, slot_terms, Decision};
 use crate::state::sortition::{escalation_seed, latest_slot_hash};
 use crate::state::{AuditState, Config, Job, JobEndReason, JobStatus, NodeLedger, Slot, SlotState};
 use crate::token_transfer::pay_out;
@@ -184,11 +181,7 @@ pub(crate) fn settle_job<'info>(
             return Ok(());
         }
         if job.dispute.is_started() {
-            require!(
-                job.dispute.games_open == 0
-                    && (now >= job.dispute.open_until || all_games_opened(job)),
-                TesseraError::GamesInProgress
-            );
+            require!(job.dispute_settleable(now), TesseraError::GamesInProgress);
             forfeit_unopened(job);
         }
     }
@@ -214,7 +207,7 @@ pub(crate) fn settle_job<'info>(
         let mut ledger = load_ledger(slot, info)?;
         let revealed = (slot.state == SlotState::Revealed).then_some(slot.root);
         let terms = slot_terms(job, index, slot.state);
-        let lost = lost_game(job, index);
+        let lost = job.dispute.has_lost(index);
         let (out, verdict) = settle_slot(
             &mut ledger,
             revealed,

@@ -89,7 +89,7 @@ pub struct Posted {
     pub done: bool,
     /// Seconds it waited (taken off its clock when the round resolves).
     pub waited: i64,
-    /// The hashes of a descent or bisection move (a cell: its leaf hash, its bytes in `cell`).
+    /// The hashes of a top, descent or bisection move.
     #[max_len(MAX_MOVE_HASHES)]
     pub hashes: Vec<[u8; 32]>,
     /// A cell move's bytes.
@@ -140,7 +140,7 @@ impl Game {
     /// Checks `side`'s move against the phase and what the side committed, and records it.
     pub fn post(&mut self, side: usize, mv: Move, now: i64) -> Result<()> {
         let own = self.claims[side];
-        let hashes = match (self.phase, mv) {
+        let (hashes, cell) = match (self.phase, mv) {
             (GamePhase::Top, Move::Top(top)) => {
                 require!(
                     tree::seal::<SyscallSha256>(self.output_len, &top) == self.roots[side],
@@ -168,7 +168,7 @@ impl Game {
                     cell.len() as u64 == end - start && tree::leaf::<SyscallSha256>(&cell) == own,
                     TesseraError::BadMove
                 );
-                (vec![own], cell)
+                (vec![], cell)
             }
             (GamePhase::Bisect { lo, hi, .. }, Move::Bisect(hashes)) => {
                 let (_, count) = rules::points(lo, hi);
@@ -186,8 +186,8 @@ impl Game {
         *posted = Posted {
             done: true,
             waited,
-            hashes: hashes.0,
-            cell: hashes.1,
+            hashes,
+            cell,
         };
         self.moves[side] = self.moves[side]
             .checked_add(1)
@@ -206,7 +206,10 @@ impl Game {
         let next = match self.phase {
             GamePhase::Top => {
                 self.claims = [a.hashes[0], b.hashes[0]];
-                self.descent_at(rules::height(self.output_len), 0)
+                GamePhase::Descent {
+                    level: rules::height(self.output_len),
+                    index: 0,
+                }
             }
             GamePhase::Descent { level, index } if level > 0 => {
                 let (target, first, _) =
@@ -214,7 +217,10 @@ impl Game {
                 // Both fold to different nodes, so some descendant differs.
                 let i = rules::first_difference(&a.hashes, &b.hashes).ok_or_else(bad)?;
                 self.claims = [a.hashes[i], b.hashes[i]];
-                self.descent_at(target, first + i as u64)
+                GamePhase::Descent {
+                    level: target,
+                    index: first + i as u64,
+                }
             }
             GamePhase::Descent { index, .. } => {
                 let element = rules::differing_element(index, &a.cell, &b.cell).ok_or_else(bad)?;
@@ -256,10 +262,6 @@ impl Game {
         self.phase = next;
         self.round_started_at = now;
         Ok(true)
-    }
-
-    fn descent_at(&self, level: u32, index: u64) -> GamePhase {
-        GamePhase::Descent { level, index }
     }
 
     fn segment(element: u64, lo: u64, hi: u64) -> GamePhase {

@@ -122,6 +122,16 @@ impl Dispute {
     pub fn is_started(&self) -> bool {
         self.started_at != 0
     }
+
+    /// Whether the game of slots `a < b` has been opened.
+    pub fn opened(&self, a: usize, b: usize) -> bool {
+        self.games_opened & Self::pair_bit(a, b) != 0
+    }
+
+    /// Whether slot `index` lost a game.
+    pub fn has_lost(&self, index: usize) -> bool {
+        index < 8 && self.lost & (1u8 << index) != 0
+    }
 }
 
 /// The rates settlement applies to a job, frozen from the network's parameters at posting.
@@ -254,9 +264,26 @@ impl Job {
         }
     }
 
+    /// The pairs of slots (`a < b`) that must play a game.
+    pub fn disputed_pairs(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        (0..self.slots.len())
+            .flat_map(|b| (0..b).map(move |a| (a, b)))
+            .filter(|(a, b)| self.disputes(*a, *b))
+    }
+
     /// Whether a refereed job's revealed computed roots differ: settlement opens a dispute.
     pub fn needs_games(&self) -> bool {
-        self.refereed && (0..self.slots.len()).any(|b| (0..b).any(|a| self.disputes(a, b)))
+        self.refereed && self.disputed_pairs().next().is_some()
+    }
+
+    /// Whether a started dispute may be settled at `now`: no game is in play, and every
+    /// disputing pair has opened its game or the open window has closed.
+    pub fn dispute_settleable(&self, now: i64) -> bool {
+        self.dispute.games_open == 0
+            && (now >= self.dispute.open_until
+                || self
+                    .disputed_pairs()
+                    .all(|(a, b)| self.dispute.opened(a, b)))
     }
 
     pub fn is_open(&self) -> bool {

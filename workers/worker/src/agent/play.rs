@@ -9,7 +9,7 @@ use tessera_kernels::dispute::Side;
 use tessera_kernels::Job as KernelJob;
 use tessera_sdk::game::{disputed_pairs, instruction, next_action, Action, GameSide};
 use tessera_sdk::tessera::referee::OpenedOperand;
-use tessera_sdk::tessera::state::{Dispute, Game, Job};
+use tessera_sdk::tessera::state::{Game, Job};
 use tessera_sdk::{instructions as ix, pda};
 
 use super::Agent;
@@ -106,9 +106,9 @@ impl<C: Chain + 'static> Agent<C> {
             let side = usize::from(usize::from(pair[1]) == me);
             let mut game = self.read::<Game>(&key).await?;
             if game.is_none() {
-                let opened = job.dispute.games_opened
-                    & Dispute::pair_bit(usize::from(pair[0]), usize::from(pair[1]))
-                    != 0;
+                let opened = job
+                    .dispute
+                    .opened(usize::from(pair[0]), usize::from(pair[1]));
                 if opened || now >= job.dispute.open_until {
                     continue; // played and closed, or forfeited
                 }
