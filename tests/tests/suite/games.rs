@@ -540,9 +540,17 @@ fn a_liar_that_lets_its_clock_run_out_loses() {
             .send_one(ix::close_game(&key, &d.workers[1].key()), &payer.wallet),
         TesseraError::Unauthorized,
     );
+    // The liar never moved, so it never bonded: the game holds its rent and the honest
+    // side's bond, all of which go back to the honest operator.
+    let game: Game = d.env.read(&key);
+    assert_eq!(game.bonds, [game.bond, 0]);
+    let held = d.env.lamports(&key);
+    let before = d.env.lamports(&d.workers[0].key());
     d.env
         .send_one(ix::close_game(&key, &d.workers[0].key()), &payer.wallet)
         .unwrap();
+    assert_eq!(d.env.lamports(&d.workers[0].key()), before + held);
+    assert!(!d.env.exists(&key));
 }
 
 #[test]
