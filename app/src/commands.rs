@@ -405,16 +405,25 @@ pub async fn describe_dispute<C: Chain>(
     address: &Pubkey,
     job: &Job,
 ) -> anyhow::Result<String> {
+    let mut out = String::new();
+    if job.dispute.challenge_until != 0 {
+        let challengers: Vec<usize> = (job.challenger_start_index()..job.slots.len()).collect();
+        out.push_str(&format!(
+            "  accepted root {} open to challenges until {}; challengers' slots {challengers:?}\n",
+            hex(&job.dispute.proposed_root),
+            job.dispute.challenge_until
+        ));
+    }
     if !job.dispute.is_started() {
-        return Ok(String::new());
+        return Ok(out);
     }
     let lost: Vec<usize> = (0..job.slots.len())
         .filter(|i| job.dispute.has_lost(*i))
         .collect();
-    let mut out = format!(
+    out.push_str(&format!(
         "  dispute since {}: games open until {}, {} in play, slots that lost a game {lost:?}\n",
         job.dispute.started_at, job.dispute.open_until, job.dispute.games_open
-    );
+    ));
     for pair in tessera_sdk::game::disputed_pairs(job) {
         let key = pda::game(address, pair).0;
         let opened = job
@@ -438,6 +447,12 @@ pub async fn describe_dispute<C: Chain>(
 
 fn status(job: &Job) -> String {
     match job.status {
+        JobStatus::Open if job.dispute.challenge_until != 0 && job.dispute.games_open == 0 => {
+            format!(
+                "open (result accepted, challengeable until {})",
+                job.dispute.challenge_until
+            )
+        }
         JobStatus::Open if job.dispute.is_started() => {
             format!("open (disputed: {} games in play)", job.dispute.games_open)
         }

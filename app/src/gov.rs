@@ -192,6 +192,8 @@ pub fn param_changes(assignments: &[String]) -> anyhow::Result<ParamChanges> {
             "game_clock_secs" => c.game_clock_secs = num(name, v)?,
             "game_open_window_secs" => c.game_open_window_secs = num(name, v)?,
             "game_bond_lamports" => c.game_bond_lamports = num(name, v)?,
+            "challenge_window_secs" => c.challenge_window_secs = num(name, v)?,
+            "challenge_reward_bps" => c.challenge_reward_bps = num(name, v)?,
             other => bail!(
                 "unknown network parameter `{other}` (see `tessera config show` for the names)"
             ),
@@ -384,6 +386,14 @@ pub fn describe_action(action: &ProposalAction) -> String {
                 (
                     "game_bond_lamports",
                     c.game_bond_lamports.map(|v| v.to_string()),
+                ),
+                (
+                    "challenge_window_secs",
+                    c.challenge_window_secs.map(|v| v.to_string()),
+                ),
+                (
+                    "challenge_reward_bps",
+                    c.challenge_reward_bps.map(|v| v.to_string()),
                 ),
             ];
             format!("set {}", assignments(&set))

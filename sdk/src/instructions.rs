@@ -7,10 +7,10 @@ use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
 use anchor_lang::{system_program, InstructionData, ToAccountMetas};
 use anchor_spl::token::spl_token;
 use tessera::instructions::{
-    CastVoteArgs, CommitArgs, CreateProposalArgs, GameStepArgs, GovDepositArgs, GovWithdrawArgs,
-    InitGovernanceArgs, InitializeArgs, OpenGameArgs, PostJobArgs, RefereeCheckStepArgs,
-    RegisterNodeArgs, RequestUnstakeArgs, RevealArgs, StakeArgs, UpdateNodeArgs, UpdateParamsArgs,
-    WithdrawEarningsArgs, WithdrawStakeArgs,
+    CastVoteArgs, ChallengeArgs, CommitArgs, CreateProposalArgs, GameStepArgs, GovDepositArgs,
+    GovWithdrawArgs, InitGovernanceArgs, InitializeArgs, OpenGameArgs, PostJobArgs,
+    RefereeCheckStepArgs, RegisterNodeArgs, RequestUnstakeArgs, RevealArgs, StakeArgs,
+    UpdateNodeArgs, UpdateParamsArgs, WithdrawEarningsArgs, WithdrawStakeArgs,
 };
 use tessera::referee::Step;
 use tessera::state::sortition::SLOT_HASHES_ID;
@@ -276,6 +276,27 @@ pub fn open_game(operator: &Pubkey, index: u16, job: &Pubkey, slots: [u8; 2]) ->
         },
         instruction::OpenGame {
             args: OpenGameArgs { slots },
+        },
+    )
+}
+
+/// The operator of node `index` challenges refereed `job`'s accepted root, within its
+/// challenge window, with `result_root`, the root the node computed.
+pub fn challenge(
+    operator: &Pubkey,
+    index: u16,
+    job: &Pubkey,
+    result_root: [u8; 32],
+) -> Instruction {
+    build(
+        accounts::Challenge {
+            operator: *operator,
+            config: pda::config().0,
+            node: pda::node(operator, index).0,
+            job: *job,
+        },
+        instruction::Challenge {
+            args: ChallengeArgs { result_root },
         },
     )
 }

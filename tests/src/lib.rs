@@ -82,6 +82,8 @@ pub fn default_params() -> Params {
         game_clock_secs: 600,
         game_open_window_secs: 600,
         game_bond_lamports: 10_000_000,
+        challenge_window_secs: 0,
+        challenge_reward_bps: 5_000,
     }
 }
 

@@ -270,4 +270,16 @@ pub enum TesseraError {
     GamesInProgress,
     #[msg("the game has not ended")]
     GameNotOver,
+
+    // Challenge window (issue 2/6, item 5).
+    #[msg("the challenge window is 0 or within the phase bounds; the challengers' reward at most 10000 bps")]
+    ChallengeParamsOutOfBounds,
+    #[msg("the job's result is not open to challenges now")]
+    ChallengeWindowClosed,
+    #[msg("a challenge must name a computed root other than the one accepted")]
+    ChallengeSameRoot,
+    #[msg("the job holds as many slots as it can; no further challenger fits")]
+    NoRoomToChallenge,
+    #[msg("the job's challenge window is still open")]
+    ChallengeWindowOpen,
 }

@@ -199,6 +199,8 @@ pub struct JobSettled {
     /// Penalties paid to whoever expired the job, and the token account they went to.
     pub bounty: u64,
     pub bounty_to: Option<Pubkey>,
+    /// Penalties paid to the challengers whose root won (in their receipts' `paid`).
+    pub challenge_rewards: u64,
     /// One receipt per slot, in slot order.
     pub slots: Vec<SlotReceipt>,
 }
@@ -221,6 +223,8 @@ pub struct SlotReceipt {
     pub score_bps: u16,
     /// Whether the slot lost a dispute game (a refereed job; an unopened game counts).
     pub lost_game: bool,
+    /// Whether the slot was a challenger's (paid out of the penalties, not the escrow).
+    pub challenger: bool,
 }
 
 #[event]
@@ -342,6 +346,28 @@ pub struct ProposalClosed {
     /// Whether it was cancelled before any vote (otherwise closed after it ended).
     pub cancelled: bool,
     pub refunded: u64,
+}
+
+/// A refereed job's result is accepted, and open to challenges until `challenge_until`; the
+/// job settles after that.
+#[event]
+pub struct ChallengeWindowOpened {
+    pub job: Pubkey,
+    pub root: [u8; 32],
+    pub challenge_until: i64,
+}
+
+/// A staked node challenged a refereed job's accepted root with the root it computed; its
+/// games against the root's backers may be opened until `open_until`.
+#[event]
+pub struct ResultChallenged {
+    pub job: Pubkey,
+    pub node: Pubkey,
+    pub operator: Pubkey,
+    pub slot: u8,
+    pub root: [u8; 32],
+    pub accepted_root: [u8; 32],
+    pub open_until: i64,
 }
 
 /// A refereed job's revealed roots differ: its games may be opened until `open_until`.

@@ -248,4 +248,10 @@ pub mod tessera {
     pub fn close_game(ctx: Context<CloseGame>) -> Result<()> {
         instructions::close_game::handler(ctx)
     }
+
+    /// A staked node disputes a refereed job's accepted result within its challenge window,
+    /// with the root it computed; it then plays the root's backers.
+    pub fn challenge(ctx: Context<Challenge>, args: ChallengeArgs) -> Result<()> {
+        instructions::challenge::handler(ctx, args)
+    }
 }

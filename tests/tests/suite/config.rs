@@ -269,6 +269,27 @@ fn initialize_refuses_out_of_bounds_params() {
             },
             TesseraError::GameParamsOutOfBounds,
         ),
+        (
+            Params {
+                challenge_window_secs: 9,
+                ..env.params
+            },
+            TesseraError::ChallengeParamsOutOfBounds,
+        ),
+        (
+            Params {
+                challenge_window_secs: 7 * 86_400 + 1,
+                ..env.params
+            },
+            TesseraError::ChallengeParamsOutOfBounds,
+        ),
+        (
+            Params {
+                challenge_reward_bps: 10_001,
+                ..env.params
+            },
+            TesseraError::ChallengeParamsOutOfBounds,
+        ),
         // Spot checks where cheating pays: audits too rare, slashing too light, or rewards
         // too large for the minimum stake at risk.
         (
@@ -331,6 +352,8 @@ fn initialize_refuses_out_of_bounds_params() {
         game_clock_secs: 7 * 86_400,
         game_open_window_secs: 7 * 86_400,
         game_bond_lamports: 1_000_000_000,
+        challenge_window_secs: 7 * 86_400,
+        challenge_reward_bps: 10_000,
     };
     // The deterrence rule's own edge: 1,000 × 5,000 × 1,000,000 ≥ 20,000 × 9,000 × 27,777.
     let at_the_edge = Params {

@@ -23,12 +23,12 @@ use tessera_sdk::{instructions as ix, pda};
 use tessera_step::game::{self as rules, state_hash};
 use tessera_tests::*;
 
-const STAKE: u64 = 10_000_000;
-const REWARD: u64 = 1_000_000;
-const NET: u64 = REWARD - REWARD * 250 / 10_000;
+pub(super) const STAKE: u64 = 10_000_000;
+pub(super) const REWARD: u64 = 1_000_000;
+pub(super) const NET: u64 = REWARD - REWARD * 250 / 10_000;
 
 /// A 40×40 output (6,400 bytes: two chunks, 200 cells) with 300-step traces.
-fn matmul_job() -> tessera_kernels::Job {
+pub(super) fn matmul_job() -> tessera_kernels::Job {
     tessera_kernels::Job::MatmulF32(MatmulParams {
         m: 40,
         n: 40,
@@ -37,7 +37,7 @@ fn matmul_job() -> tessera_kernels::Job {
 }
 
 /// The honest side: the kernels' own view of a correct result.
-struct Honest<'a>(Side<'a>);
+pub(super) struct Honest<'a>(pub(super) Side<'a>);
 
 fn opened(side: &Side, element: u64, position: u64) -> ([u8; 4], Vec<OpenedOperand>) {
     let w = side
@@ -75,7 +75,7 @@ impl GameSide for Honest<'_> {
 
 /// A consistent liar: it computed `element` honestly for `from` steps, then flipped a bit of
 /// the state, and everything it posts follows from that (its output, its tree, its trace).
-struct Liar<'a> {
+pub(super) struct Liar<'a> {
     truth: Side<'a>,
     output: Vec<u8>,
     element: u64,
@@ -83,7 +83,7 @@ struct Liar<'a> {
 }
 
 impl<'a> Liar<'a> {
-    fn new(truth: Side<'a>, element: u64, from: u64) -> Self {
+    pub(super) fn new(truth: Side<'a>, element: u64, from: u64) -> Self {
         let mut output = truth.output.to_vec();
         output[element as usize * 4] ^= 0x10;
         Liar {
@@ -107,7 +107,7 @@ impl<'a> Liar<'a> {
         }
         state
     }
-    fn root(&self) -> [u8; 32] {
+    pub(super) fn root(&self) -> [u8; 32] {
         merkle::root(&self.output)
     }
 }
@@ -137,24 +137,24 @@ impl GameSide for Liar<'_> {
 
 /// A refereed network, a matmul job of `replicas` with its real input, and `workers` staked
 /// operators (one node each).
-struct Dispute {
-    env: TestEnv,
-    job: Pubkey,
-    submitter_token: Pubkey,
-    workers: Vec<Actor>,
+pub(super) struct Dispute {
+    pub(super) env: TestEnv,
+    pub(super) job: Pubkey,
+    pub(super) submitter_token: Pubkey,
+    pub(super) workers: Vec<Actor>,
     input: Vec<u8>,
-    output: Vec<u8>,
+    pub(super) output: Vec<u8>,
     kernel: tessera_kernels::Job,
 }
 
 impl Dispute {
-    fn new(replicas: u8, workers: usize) -> Self {
+    pub(super) fn new(replicas: u8, workers: usize) -> Self {
         Self::with_env(TestEnv::boot(), replicas, workers)
     }
 
     /// On the SBF `.so`: compute units are the real ones, and events are logged (natively
     /// `sol_log_data` is a no-op).
-    fn on_the_so(replicas: u8, workers: usize) -> Self {
+    pub(super) fn on_the_so(replicas: u8, workers: usize) -> Self {
         Self::with_env(
             TestEnv::boot_with(ProgramMode::Sbf(crate::compute_units::so_path())),
             replicas,
@@ -172,10 +172,22 @@ impl Dispute {
         workers: usize,
         kernel: tessera_kernels::Job,
     ) -> Self {
-        let params = tessera::state::Params {
+        Self::with_params(env, replicas, workers, kernel, |_| {})
+    }
+
+    /// As [`Dispute::with_kernel`], with the network's parameters adjusted by `adjust`.
+    pub(super) fn with_params(
+        env: TestEnv,
+        replicas: u8,
+        workers: usize,
+        kernel: tessera_kernels::Job,
+        adjust: impl FnOnce(&mut tessera::state::Params),
+    ) -> Self {
+        let mut params = tessera::state::Params {
             refereed_kernels: REFEREE_KERNELS,
             ..env.params
         };
+        adjust(&mut params);
         env.initialize(&env.authority, params).unwrap();
         let workers = (0..workers).map(|_| env.staked_operator(STAKE)).collect();
         let input = kernel.random_input(0x9a3e);
@@ -200,7 +212,7 @@ impl Dispute {
         }
     }
 
-    fn truth(&self) -> Side<'_> {
+    pub(super) fn truth(&self) -> Side<'_> {
         Side {
             job: &self.kernel,
             input: &self.input,
@@ -208,12 +220,12 @@ impl Dispute {
         }
     }
 
-    fn read(&self) -> Job {
+    pub(super) fn read(&self) -> Job {
         self.env.read(&self.job)
     }
 
     /// Workers claim in order, commit `roots[i]`, then reveal.
-    fn round(&self, roots: &[[u8; 32]]) {
+    pub(super) fn round(&self, roots: &[[u8; 32]]) {
         for w in &self.workers[..roots.len()] {
             self.env.claim(w, 0, &self.job).unwrap();
         }
@@ -229,23 +241,23 @@ impl Dispute {
         }
     }
 
-    fn settle(&self) -> Result<TxOutcome, ChainError> {
+    pub(super) fn settle(&self) -> Result<TxOutcome, ChainError> {
         self.env.settle(&self.job)
     }
 
-    fn open(&self, worker: usize, slots: [u8; 2]) -> Result<TxOutcome, ChainError> {
+    pub(super) fn open(&self, worker: usize, slots: [u8; 2]) -> Result<TxOutcome, ChainError> {
         let w = &self.workers[worker];
         self.env
             .send_one(ix::open_game(&w.key(), 0, &self.job, slots), &w.wallet)
     }
 
-    fn game(&self, slots: [u8; 2]) -> Pubkey {
+    pub(super) fn game(&self, slots: [u8; 2]) -> Pubkey {
         pda::game(&self.job, slots).0
     }
 
     /// Plays game `slots` to its end, worker `players[s]` posting side `s`'s moves from
     /// `sides[s]`.
-    fn play(&self, slots: [u8; 2], sides: [&dyn GameSide; 2]) -> Played {
+    pub(super) fn play(&self, slots: [u8; 2], sides: [&dyn GameSide; 2]) -> Played {
         let key = self.game(slots);
         let mut played = Played::default();
         loop {
@@ -279,17 +291,17 @@ impl Dispute {
 }
 
 #[derive(Default, Debug)]
-struct Played {
-    game: Option<Game>,
-    moves: [u32; 2],
-    transactions: u32,
-    largest_tx: usize,
-    move_cu: u64,
-    step_cu: u64,
+pub(super) struct Played {
+    pub(super) game: Option<Game>,
+    pub(super) moves: [u32; 2],
+    pub(super) transactions: u32,
+    pub(super) largest_tx: usize,
+    pub(super) move_cu: u64,
+    pub(super) step_cu: u64,
 }
 
 impl Played {
-    fn lost(&self) -> [bool; 2] {
+    pub(super) fn lost(&self) -> [bool; 2] {
         match self.game.as_ref().map(|g| g.phase) {
             Some(GamePhase::Ended { lost, .. }) => lost,
             other => panic!("the game has not ended: {other:?}"),
@@ -309,11 +321,11 @@ fn tx_size(ix: &anchor_lang::solana_program::instruction::Instruction, payer: &A
     1 + 64 * tx.signatures.len() + tx.message.serialize().len()
 }
 
-fn settled(outcome: &TxOutcome) -> Option<JobSettled> {
+pub(super) fn settled(outcome: &TxOutcome) -> Option<JobSettled> {
     decode::<JobSettled>(&outcome.logs).pop()
 }
 
-fn receipts(outcome: &TxOutcome) -> Vec<SlotReceipt> {
+pub(super) fn receipts(outcome: &TxOutcome) -> Vec<SlotReceipt> {
     settled(outcome).expect("a JobSettled event").slots
 }
 

@@ -1,6 +1,7 @@
 //! The integration suite: one binary (one link of the bank), one module per area.
 mod attacks;
 mod canary;
+mod challenges;
 mod compute_units;
 mod config;
 mod conservation;

@@ -779,6 +779,7 @@ mod tests {
                 no_show_bps: 1_000,
                 unavailable_comp_bps: 2_000,
                 expiry_bounty_bps: 1_000,
+                challenge_reward_bps: 5_000,
             },
             audit_forced: false,
             refereed: false,

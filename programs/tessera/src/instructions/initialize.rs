@@ -151,7 +151,7 @@ pub(crate) fn handler(ctx: Context<Initialize>, args: InitializeArgs) -> Result<
     config.params = args.params;
     config.paused = false;
     config.proposal_count = 0;
-    config.reserved = [0; 80];
+    config.reserved = [0; 74];
     config.invariant()?;
 
     emit!(NetworkInitialized {

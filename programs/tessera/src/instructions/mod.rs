@@ -1,6 +1,7 @@
 pub mod cancel_job;
 pub mod cancel_proposal;
 pub mod cast_vote;
+pub mod challenge;
 pub mod claim;
 pub mod close_game;
 pub mod close_job;
@@ -39,6 +40,7 @@ pub mod withdraw_stake;
 
 pub use cancel_job::*;
 pub use cast_vote::*;
+pub use challenge::*;
 pub use claim::*;
 pub use close_game::*;
 pub use close_job::*;

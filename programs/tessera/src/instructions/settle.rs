@@ -3,7 +3,9 @@ use anchor_spl::token::Token;
 
 use crate::constants::*;
 use crate::error::TesseraError;
-use crate::events::{DisputeStarted, EscalationStarted, JobSettled, SlotReceipt};
+use crate::events::{
+    ChallengeWindowOpened, DisputeStarted, EscalationStarted, JobSettled, SlotReceipt,
+};
 use crate::settlement::{bps_of, decide, forfeit_unopened, settle_slot, slot_terms, Decision};
 use crate::state::sortition::{escalation_seed, latest_slot_hash};
 use crate::state::{AuditState, Config, Job, JobEndReason, JobStatus, NodeLedger, Slot, SlotState};
@@ -189,6 +191,11 @@ pub(crate) fn settle_job<'info>(
         Decision::Escalate => return escalate(accounts, now),
         Decision::Final { reason, winner } => (reason, winner),
     };
+    if let (true, JobEndReason::Accepted, Some(root)) = (accounts.job.refereed, reason, winner) {
+        if open_challenge_window(accounts, root, now)? {
+            return Ok(());
+        }
+    }
 
     require!(
         remaining.len() == accounts.job.slots.len(),
@@ -208,15 +215,16 @@ pub(crate) fn settle_job<'info>(
         let revealed = (slot.state == SlotState::Revealed).then_some(slot.root);
         let terms = slot_terms(job, index, slot.state);
         let lost = job.dispute.has_lost(index);
-        let (out, verdict) = settle_slot(
-            &mut ledger,
-            revealed,
-            reason,
-            winner,
-            job.reward_per_replica,
-            &terms,
-            lost,
-        )?;
+        // A challenger holds no claimed slot, so the escrow owes it no reward; if its root
+        // won, it is paid out of the penalties below.
+        let challenger = job.is_challenger(index);
+        let reward = if challenger {
+            0
+        } else {
+            job.reward_per_replica
+        };
+        let (out, verdict) =
+            settle_slot(&mut ledger, revealed, reason, winner, reward, &terms, lost)?;
         ledger.store(info)?;
         // Nobody expires a job for a bounty out of their own penalty.
         require!(
@@ -241,16 +249,28 @@ pub(crate) fn settle_job<'info>(
             penalty: out.penalty,
             score_bps: ledger.reputation.score_bps,
             lost_game: lost,
+            challenger,
         });
     }
 
-    // Penalties pay the expiry bounty first, then give the submitter back what the audit and
-    // escalation cost it ("loser pays"); the rest goes to the treasury.
+    // Penalties pay the expiry bounty first, then the challengers whose root won.
     let bounty = match bounty_to {
         Some(_) => bps_of(penalties, rates.expiry_bounty_bps),
         None => 0,
     };
-    let after_bounty = penalties - bounty;
+    let accepted = winner.filter(|_| reason == JobEndReason::Accepted);
+    let challenge_rewards = reward_challengers(
+        &accounts.job,
+        accepted,
+        remaining,
+        &mut slot_receipts,
+        bps_of(penalties - bounty, rates.challenge_reward_bps),
+    )?;
+    let job = &mut accounts.job;
+
+    // Then they give the submitter back what the audit and escalation cost it ("loser
+    // pays"); the rest goes to the treasury.
+    let after_bounty = penalties - bounty - challenge_rewards;
     let extra_paid = audit_paid
         .checked_add(escalation_paid)
         .ok_or_else(overflow)?;
@@ -317,9 +337,90 @@ pub(crate) fn settle_job<'info>(
         audit_subsidy,
         bounty,
         bounty_to: bounty_to.map(|b| *b.key),
+        challenge_rewards,
         slots: slot_receipts,
     });
     Ok(())
+}
+
+/// Whether a refereed job's accepted `root` must first stand a challenge window: opens one
+/// (and returns `true`) if the window is on and `root` has not had one; fails while its
+/// window is open; `false` once it has closed.
+fn open_challenge_window(accounts: &mut Settle, root: [u8; 32], now: i64) -> Result<bool> {
+    let window = accounts.config.params.challenge_window_secs;
+    let job = &mut accounts.job;
+    let had_window = job.dispute.challenge_until != 0 && job.dispute.proposed_root == root;
+    if !had_window && window > 0 {
+        job.dispute.proposed_root = root;
+        job.dispute.challenge_until = now
+            .checked_add(i64::from(window))
+            .ok_or(TesseraError::MathOverflow)?;
+        // Who lost so far stays lost, and plays no further game.
+        job.dispute.eliminated = job.dispute.lost;
+        job.invariant()?;
+        emit!(ChallengeWindowOpened {
+            job: job.key(),
+            root,
+            challenge_until: job.dispute.challenge_until,
+        });
+        return Ok(true);
+    }
+    require!(
+        !job.dispute.challenge_open(now),
+        TesseraError::ChallengeWindowOpen
+    );
+    Ok(false)
+}
+
+/// Splits `pot` equally among the challengers whose root was accepted, crediting their
+/// earnings (held in the stake vault, where the penalties are) and their receipts; returns
+/// what was paid (the remainder of the split stays with the penalties).
+fn reward_challengers<'info>(
+    job: &Job,
+    accepted: Option<[u8; 32]>,
+    remaining: &'info [AccountInfo<'info>],
+    receipts: &mut [SlotReceipt],
+    pot: u64,
+) -> Result<u64> {
+    let winners: Vec<usize> = (job.challenger_start_index()..job.slots.len())
+        .filter(|i| accepted.is_some() && job.computed_root(*i) == accepted)
+        .filter(|i| !job.dispute.has_lost(*i))
+        .collect();
+    let Ok(count) = u64::try_from(winners.len()) else {
+        return err!(TesseraError::MathOverflow);
+    };
+    if count == 0 || pot == 0 {
+        return Ok(0);
+    }
+    let share = pot / count;
+    for index in winners {
+        let (Some(slot), Some(info), Some(receipt)) = (
+            job.slots.get(index),
+            remaining.get(index),
+            receipts.get_mut(index),
+        ) else {
+            return err!(TesseraError::InvariantViolated);
+        };
+        let mut ledger = load_ledger(slot, info)?;
+        ledger.earnings = ledger
+            .earnings
+            .checked_add(share)
+            .ok_or(TesseraError::MathOverflow)?;
+        ledger.reputation.earned_total = ledger
+            .reputation
+            .earned_total
+            .checked_add(share)
+            .ok_or(TesseraError::MathOverflow)?;
+        ledger.invariant()?;
+        ledger.store(info)?;
+        receipt.paid = receipt
+            .paid
+            .checked_add(share)
+            .ok_or(TesseraError::MathOverflow)?;
+    }
+    share
+        .checked_mul(count)
+        .ok_or_else(|| error!(TesseraError::MathOverflow))
 }
 
 /// Opens the escalation round: fresh seed, fresh deadlines, `escalation_replicas` new slots.

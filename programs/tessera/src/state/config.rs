@@ -33,7 +33,7 @@ pub struct Config {
     /// (see [`crate::state::LockedPower`]).
     pub proposal_count: u64,
     /// Room for fields added by later versions.
-    pub reserved: [u8; 80],
+    pub reserved: [u8; 74],
 }
 
 impl Config {
@@ -122,6 +122,14 @@ pub struct Params {
     /// Lamports each player of a game deposits with its first move; the winner takes the
     /// loser's, which pays for the winner's moves.
     pub game_bond_lamports: u64,
+    /// Seconds after a refereed job's result is accepted during which any staked node may
+    /// challenge it (`challenge`) and play the same games against its backers; the job
+    /// settles, and its result is released, only after it. 0: no window (results final at
+    /// once); otherwise within the phase bounds.
+    pub challenge_window_secs: u32,
+    /// Share of the stake slashed at a settlement that goes to the challengers whose root
+    /// won, in basis points.
+    pub challenge_reward_bps: u16,
 }
 
 impl Params {
@@ -188,6 +196,13 @@ impl Params {
                     .contains(&self.game_open_window_secs)
                 && self.game_bond_lamports <= MAX_GAME_BOND_LAMPORTS,
             TesseraError::GameParamsOutOfBounds
+        );
+        require!(
+            (self.challenge_window_secs == 0
+                || (MIN_PHASE_WINDOW_SECS..=MAX_PHASE_WINDOW_SECS)
+                    .contains(&self.challenge_window_secs))
+                && self.challenge_reward_bps <= MAX_BPS,
+            TesseraError::ChallengeParamsOutOfBounds
         );
         if self.audit_replicas > 0 {
             let slots =

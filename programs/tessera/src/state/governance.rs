@@ -211,6 +211,8 @@ pub struct ParamChanges {
     pub game_clock_secs: Option<u32>,
     pub game_open_window_secs: Option<u32>,
     pub game_bond_lamports: Option<u64>,
+    pub challenge_window_secs: Option<u32>,
+    pub challenge_reward_bps: Option<u16>,
 }
 
 impl ParamChanges {
@@ -257,6 +259,12 @@ impl ParamChanges {
                 .game_open_window_secs
                 .unwrap_or(params.game_open_window_secs),
             game_bond_lamports: self.game_bond_lamports.unwrap_or(params.game_bond_lamports),
+            challenge_window_secs: self
+                .challenge_window_secs
+                .unwrap_or(params.challenge_window_secs),
+            challenge_reward_bps: self
+                .challenge_reward_bps
+                .unwrap_or(params.challenge_reward_bps),
         }
     }
 }

@@ -111,6 +111,14 @@ pub struct Dispute {
     pub games_opened: u32,
     /// Slots that lost a game (bit = slot index).
     pub lost: u8,
+    /// The root accepted and open to challenges until `challenge_until` (zeros: none yet).
+    pub proposed_root: [u8; 32],
+    /// End of the challenge window of `proposed_root` (0: no window opened).
+    pub challenge_until: i64,
+    /// Slots that had lost a game when the window opened: eliminated, they play no more.
+    pub eliminated: u8,
+    /// Challengers' slots, the last ones of the job (see `challenge`).
+    pub challengers: u8,
 }
 
 impl Dispute {
@@ -132,6 +140,16 @@ impl Dispute {
     pub fn has_lost(&self, index: usize) -> bool {
         index < 8 && self.lost & (1u8 << index) != 0
     }
+
+    /// Whether slot `index` was eliminated before the current challenge window.
+    pub fn is_eliminated(&self, index: usize) -> bool {
+        index < 8 && self.eliminated & (1u8 << index) != 0
+    }
+
+    /// Whether the accepted root may be challenged at `now`.
+    pub fn challenge_open(&self, now: i64) -> bool {
+        self.challenge_until != 0 && now < self.challenge_until
+    }
 }
 
 /// The rates settlement applies to a job, frozen from the network's parameters at posting.
@@ -147,6 +165,8 @@ pub struct JobRates {
     pub unavailable_comp_bps: u16,
     /// Share of the penalties taken at expiry paid to whoever expires the job.
     pub expiry_bounty_bps: u16,
+    /// Share of the penalties paid to the challengers whose root won.
+    pub challenge_reward_bps: u16,
 }
 
 impl JobRates {
@@ -158,6 +178,7 @@ impl JobRates {
             no_show_bps: params.no_show_bps,
             unavailable_comp_bps: params.unavailable_comp_bps,
             expiry_bounty_bps: params.expiry_bounty_bps,
+            challenge_reward_bps: params.challenge_reward_bps,
         }
     }
 }
@@ -209,13 +230,27 @@ impl Job {
         usize::from(self.round_start)
     }
 
-    /// Index of the first escalation slot (`slots.len()` before escalation): slots from here
-    /// on were paid from the dispute reserve.
+    /// Index of the first challenger's slot (`slots.len()` when nobody challenged): the
+    /// slots before it were claimed in rounds.
+    pub fn challenger_start_index(&self) -> usize {
+        self.slots
+            .len()
+            .saturating_sub(usize::from(self.dispute.challengers))
+    }
+
+    /// Whether slot `index` is a challenger's (it was not claimed, and is paid no reward).
+    pub fn is_challenger(&self, index: usize) -> bool {
+        index >= self.challenger_start_index()
+    }
+
+    /// Index of the first escalation slot (the first challenger's, or `slots.len()`, before
+    /// escalation): slots from here on until the challengers' were paid from the dispute
+    /// reserve.
     pub fn escalation_start_index(&self) -> usize {
         if self.escalated {
             self.round_start_index()
         } else {
-            self.slots.len()
+            self.challenger_start_index()
         }
     }
 
@@ -227,9 +262,11 @@ impl Job {
             && (self.round_all(SlotState::Committed) || now >= self.commit_deadline)
     }
 
-    /// The current round's slots.
+    /// The current round's slots (challengers' are in no round).
     pub fn round_slots(&self) -> &[Slot] {
-        self.slots.get(self.round_start_index()..).unwrap_or(&[])
+        self.slots
+            .get(self.round_start_index()..self.challenger_start_index())
+            .unwrap_or(&[])
     }
 
     /// Whether the current round has every slot claimed and in at least `state`.
@@ -255,9 +292,13 @@ impl Job {
             .map(|s| s.root)
     }
 
-    /// Whether slots `a` and `b` must play a game: both revealed computed roots, and the
-    /// roots differ.
+    /// Whether slots `a` and `b` must play a game: both revealed computed roots, the roots
+    /// differ, and neither was eliminated before a challenge window (a slot that lost stays
+    /// lost; its challengers play the root still standing).
     pub fn disputes(&self, a: usize, b: usize) -> bool {
+        if self.dispute.is_eliminated(a) || self.dispute.is_eliminated(b) {
+            return false;
+        }
         match (self.computed_root(a), self.computed_root(b)) {
             (Some(x), Some(y)) => a < b && x != y,
             _ => false,
@@ -292,12 +333,21 @@ impl Job {
 
     pub fn invariant(&self) -> Result<()> {
         let capacity = self.first_round_capacity() + usize::from(self.escalation_replicas);
+        let claimed = self.challenger_start_index();
         require!(
-            self.slots.len() <= capacity && capacity <= MAX_SLOTS,
+            claimed <= capacity && capacity <= MAX_SLOTS && self.slots.len() <= MAX_SLOTS,
             TesseraError::InvariantViolated
         );
         require!(
-            self.escalated || self.slots.len() <= self.first_round_capacity(),
+            self.escalated || claimed <= self.first_round_capacity(),
+            TesseraError::InvariantViolated
+        );
+        // Challengers come only while a window is (or was) open, with a computed root.
+        require!(
+            self.dispute.challengers == 0
+                || (self.dispute.challenge_until != 0
+                    && usize::from(self.dispute.challengers) <= self.slots.len()
+                    && (claimed..self.slots.len()).all(|i| self.computed_root(i).is_some())),
             TesseraError::InvariantViolated
         );
         // The current round starts at 0 (first round) or where the first round's claims
@@ -306,8 +356,8 @@ impl Job {
         require!(
             (self.escalated || start == 0)
                 && start <= self.first_round_capacity()
-                && start <= self.slots.len()
-                && self.slots.len() - start <= usize::from(self.round_capacity()),
+                && start <= claimed
+                && claimed - start <= usize::from(self.round_capacity()),
             TesseraError::InvariantViolated
         );
         require!(
