@@ -156,6 +156,8 @@ pub struct AgentSpec<'a> {
     pub hardware: HardwareProfile,
     pub stake: u64,
     pub concurrency: usize,
+    /// Share of others' challengeable results it recomputes (`AgentSettings::watch_bps`).
+    pub watch_bps: u16,
     /// The worker's database and result store go under `dir`.
     pub dir: &'a Path,
 }
@@ -188,6 +190,7 @@ pub async fn start_agent(
             backoff: Backoff::default(),
             initial_secs_per_unit: 0.001,
             safety_secs: 30,
+            watch_bps: spec.watch_bps,
         },
         Arc::new(Backend::Cpu(Cpu::new(1)?)),
         spec.hardware,

@@ -133,6 +133,7 @@ pub async fn run(out: &Path) -> anyhow::Result<bool> {
             hardware: hardware.clone(),
             stake: STAKE,
             concurrency: 4,
+            watch_bps: 0,
             dir: &dir,
         };
         let (agent, results, _metrics) = start_agent(&bank, wallet, token_account, spec).await?;

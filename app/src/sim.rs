@@ -603,6 +603,7 @@ async fn scenario(
             hardware: hardware(i),
             stake,
             concurrency: 4,
+            watch_bps: 0,
             dir: &dir.join(&name),
         };
         let (agent, _results, metrics) = start_agent(&bank, wallet, token_account, spec).await?;

@@ -98,6 +98,7 @@ async fn submit_follow_and_collect_a_job_with_the_cli() {
             backoff: Backoff::default(),
             initial_secs_per_unit: 0.01,
             safety_secs: 30,
+            watch_bps: 0,
         },
         Arc::new(Backend::Cpu(Cpu::new(1).unwrap())),
         hardware::profile(&backend),

@@ -162,7 +162,7 @@ fn a_wrong_challenger_loses_its_games_its_bonds_and_its_stake() {
     // Natively no event is logged; the ledgers say the same.
     if let Some(event) = &event {
         assert_eq!(event.challenge_rewards, 0);
-        assert_eq!(event.slots[2].challenger, true);
+        assert!(event.slots[2].challenger);
     }
     let node = |i: usize| d.env.node(&d.workers[i].key(), 0);
     for i in 0..2 {

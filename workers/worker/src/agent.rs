@@ -13,7 +13,7 @@ use tessera_kernels::{merkle, Backend, Job as KernelJob};
 use tessera_sdk::chain::{fetch, list, Chain, ChainError};
 use tessera_sdk::tessera::constants::INPUT_UNAVAILABLE_ROOT;
 use tessera_sdk::tessera::instructions::{RegisterNodeArgs, UpdateNodeArgs};
-use tessera_sdk::tessera::settlement::{slot_payout, slot_terms, SlotPayout};
+use tessera_sdk::tessera::settlement::{decide, slot_payout, slot_terms, Decision, SlotPayout};
 use tessera_sdk::tessera::state::{
     AuditState, Config as NetworkConfig, HardwareKind, HardwareProfile, Job, JobEndReason,
     JobStatus, Node, Params, SlotState, Verdict,
@@ -29,6 +29,9 @@ use crate::retry::{retry, Backoff};
 use crate::store::ResultStore;
 
 mod play;
+mod watch;
+
+pub use watch::watch_refusal;
 
 /// What the agent needs besides the chain.
 pub struct AgentSettings {
@@ -47,6 +50,9 @@ pub struct AgentSettings {
     pub initial_secs_per_unit: f64,
     /// Seconds kept in hand between the estimated finish and the commit deadline.
     pub safety_secs: i64,
+    /// Share, in basis points, of others' refereed results in their challenge window that
+    /// the worker recomputes, challenging any it finds wrong (0: never watches).
+    pub watch_bps: u16,
 }
 
 /// One operator's worker.
@@ -62,6 +68,8 @@ pub struct Agent<C: Chain> {
     metrics: Arc<Metrics>,
     /// Measured seconds per work unit (moving average), for deadline feasibility.
     secs_per_unit: std::sync::Mutex<f64>,
+    /// Jobs whose watch has been drawn (watched or not), so each is drawn once.
+    watch_decided: std::sync::Mutex<std::collections::HashSet<Pubkey>>,
 }
 
 /// What one pass did, for logs and tests.
@@ -72,6 +80,8 @@ pub struct Pass {
     pub revealed: Vec<Pubkey>,
     pub cranked: Vec<Pubkey>,
     pub finished: Vec<Pubkey>,
+    /// Accepted results this node challenged (as a watcher).
+    pub challenged: Vec<Pubkey>,
 }
 
 impl<C: Chain + 'static> Agent<C> {
@@ -99,6 +109,7 @@ impl<C: Chain + 'static> Agent<C> {
             results,
             metrics,
             secs_per_unit: std::sync::Mutex::new(secs),
+            watch_decided: Default::default(),
         }
     }
 
@@ -226,7 +237,12 @@ impl<C: Chain + 'static> Agent<C> {
             .db
             .all()?
             .iter()
-            .filter(|r| matches!(r.phase, Phase::Claiming | Phase::Claimed | Phase::Computed))
+            .filter(|r| {
+                matches!(
+                    r.phase,
+                    Phase::Claiming | Phase::Claimed | Phase::Computed | Phase::Watching
+                )
+            })
             .count())
     }
 
@@ -249,6 +265,8 @@ impl<C: Chain + 'static> Agent<C> {
                 list::<Job, _>(&*self.chain, &[])
             })
             .await?;
+        let watching = self.pick_watches(&jobs, params, now, capacity)?;
+        let capacity = capacity - watching;
         let mut candidates: Vec<(u64, Pubkey, Job)> = Vec::new();
         for (address, job) in jobs {
             if job.status != JobStatus::Open {
@@ -384,6 +402,14 @@ impl<C: Chain + 'static> Agent<C> {
             self.finish(&mut record, &job, reason)?;
             pass.finished.push(address);
             return Ok(());
+        }
+        if record.phase == Phase::Watching {
+            let now = retry(self.settings.backoff, &self.metrics, "clock", || {
+                self.chain.clock()
+            })
+            .await?
+            .unix_timestamp;
+            return self.watch(&mut record, &job, now, pass).await;
         }
         let Some(slot) = job.slots.iter().find(|s| s.node == self.node).copied() else {
             if record.phase == Phase::Claiming {
@@ -613,7 +639,7 @@ impl<C: Chain + 'static> Agent<C> {
         // A dispute settles once its games are over and every pair opened (or the window
         // closed): a settle sent earlier would only fail and cost its fee.
         let games_pending = job.dispute.is_started() && !job.dispute_settleable(now);
-        if !complete || games_pending {
+        if !complete || games_pending || window_running(job, now) {
             return Ok(());
         }
         let nodes = ix::slot_nodes(job);
@@ -667,6 +693,20 @@ impl<C: Chain + 'static> Agent<C> {
     }
 }
 
+/// Whether settling `job` now would only meet its running challenge window: the window is
+/// open and the root settlement would accept is the one it is open for (a challenger that
+/// won gets its root a window of its own at once).
+fn window_running(job: &Job, now: i64) -> bool {
+    job.dispute.challenge_open(now)
+        && match decide(job) {
+            Decision::Final {
+                reason: JobEndReason::Accepted,
+                winner: Some(root),
+            } => root == job.dispute.proposed_root,
+            _ => true,
+        }
+}
+
 /// How an ended job went for `node`: a line for the log, and the slot's payout as the
 /// program computed it (its own `slot_terms` and `slot_payout`: one definition of who is
 /// paid and slashed), `None` when the node held no slot.
@@ -686,14 +726,13 @@ pub fn settled_outcome(
     };
     let terms = slot_terms(job, index, slot.state);
     let lost = job.dispute.has_lost(index);
-    let payout = slot_payout(
-        revealed,
-        reason,
-        winner,
-        job.reward_per_replica,
-        &terms,
-        lost,
-    );
+    let challenger = job.is_challenger(index);
+    let reward = if challenger {
+        0
+    } else {
+        job.reward_per_replica
+    };
+    let payout = slot_payout(revealed, reason, winner, reward, &terms, lost);
     let penalty = if payout.penalty_bps > 0 {
         format!(", penalized {} bps of stake", payout.penalty_bps)
     } else {
@@ -703,6 +742,9 @@ pub fn settled_outcome(
         (Verdict::NoShow, _) => format!("no-show{penalty}"),
         (Verdict::Agreed, JobEndReason::InputUnavailable) => {
             format!("input unavailable agreed: compensated {}", payout.net())
+        }
+        (Verdict::Agreed, _) if challenger => {
+            "won its challenge: paid its share of the slashed stake".into()
         }
         (Verdict::Agreed, _) => format!("agreed: earned {}", payout.net()),
         (Verdict::Disagreed, _) if lost => format!("lost a dispute game{penalty}"),

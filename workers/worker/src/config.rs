@@ -51,6 +51,9 @@ pub struct Config {
     pub poll_secs: u64,
     /// Largest input the worker downloads, in bytes.
     pub max_input_bytes: u64,
+    /// Share, in basis points, of others' refereed results in their challenge window that
+    /// the worker recomputes, challenging any it finds wrong (0: never).
+    pub watch_bps: u16,
     /// Simulation only: `honest` (default), `lazy`, `liar`, `copycat`, `flaky`, `colluder`.
     pub behaviour: String,
 }
@@ -78,6 +81,7 @@ impl Default for Config {
             public_url: "http://127.0.0.1:8650".into(),
             poll_secs: 2,
             max_input_bytes: 1 << 30,
+            watch_bps: 1_000,
             behaviour: "honest".into(),
         }
     }
@@ -102,6 +106,7 @@ const ENV: &[(&str, &str)] = &[
     ("TESSERA_PUBLIC_URL", "public_url"),
     ("TESSERA_POLL_SECS", "poll_secs"),
     ("TESSERA_MAX_INPUT_BYTES", "max_input_bytes"),
+    ("TESSERA_WATCH_BPS", "watch_bps"),
     ("TESSERA_BEHAVIOUR", "behaviour"),
 ];
 
@@ -155,6 +160,9 @@ impl Config {
         self.behaviour()?;
         if self.region >= 32 {
             bail!("region {} must be below 32", self.region);
+        }
+        if self.watch_bps > 10_000 {
+            bail!("watch_bps is a share in basis points: at most 10000");
         }
         if self.concurrency == 0 {
             bail!("concurrency must be at least 1");

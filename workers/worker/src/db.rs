@@ -26,6 +26,9 @@ pub enum Phase {
     Revealed,
     /// The job ended (or the slot was never ours); nothing more to do.
     Done,
+    /// Watching another node's accepted result: recomputing it, to challenge it if it is
+    /// wrong (`root` is ours once computed).
+    Watching,
 }
 
 /// One job the worker took part in.

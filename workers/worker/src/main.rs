@@ -147,6 +147,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
             backoff: Backoff::default(),
             initial_secs_per_unit: 0.01,
             safety_secs: 30,
+            watch_bps: config.watch_bps,
         },
         Arc::new(backend),
         hardware,

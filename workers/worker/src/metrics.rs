@@ -22,6 +22,9 @@ pub struct Metrics {
     /// included).
     pub games_opened: AtomicU64,
     pub game_moves: AtomicU64,
+    /// Accepted results this node started recomputing as a watcher, and those it challenged.
+    pub results_watched: AtomicU64,
+    pub challenges_sent: AtomicU64,
     pub earned_tokens: AtomicU64,
     pub rpc_errors: AtomicU64,
     /// Kernel executions that produced an output.
@@ -73,6 +76,16 @@ impl Metrics {
                 "tessera_worker_game_moves_total",
                 "Dispute game transactions sent (moves, steps, timeouts)",
                 &self.game_moves,
+            ),
+            (
+                "tessera_worker_results_watched_total",
+                "Accepted results recomputed as a watcher",
+                &self.results_watched,
+            ),
+            (
+                "tessera_worker_challenges_sent_total",
+                "Accepted results challenged as wrong",
+                &self.challenges_sent,
             ),
             (
                 "tessera_worker_jobs_committed_total",

@@ -34,7 +34,7 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-fn settings(actor: &Actor, behaviour: Behaviour) -> AgentSettings {
+fn settings(actor: &Actor, behaviour: Behaviour, watch_bps: u16) -> AgentSettings {
     AgentSettings {
         node_index: 0,
         token_account: Some(actor.token),
@@ -53,6 +53,7 @@ fn settings(actor: &Actor, behaviour: Behaviour) -> AgentSettings {
         },
         initial_secs_per_unit: 0.01,
         safety_secs: 30,
+        watch_bps,
     }
 }
 
@@ -61,6 +62,7 @@ struct Worker {
     actor: Actor,
     dir: PathBuf,
     behaviour: Behaviour,
+    watch_bps: u16,
     agent: Option<Agent<InProcessChain>>,
     metrics: Arc<Metrics>,
     db: Option<Arc<Db>>,
@@ -69,6 +71,11 @@ struct Worker {
 
 impl Worker {
     async fn start(env: &TestEnv, behaviour: Behaviour) -> Self {
+        Self::start_watching(env, behaviour, 0).await
+    }
+
+    /// A worker that watches `watch_bps` of the results in a challenge window.
+    async fn start_watching(env: &TestEnv, behaviour: Behaviour, watch_bps: u16) -> Self {
         let actor = env.actor();
         let dir = temp_dir("node");
         let results = Arc::new(ResultStore::open(&dir.join("results")).unwrap());
@@ -76,6 +83,7 @@ impl Worker {
             actor,
             dir,
             behaviour,
+            watch_bps,
             agent: None,
             metrics: Arc::new(Metrics::default()),
             db: None,
@@ -99,7 +107,7 @@ impl Worker {
         self.agent = Some(Agent::new(
             env.chain.clone(),
             keypair,
-            settings(&self.actor, self.behaviour),
+            settings(&self.actor, self.behaviour, self.watch_bps),
             Arc::new(backend),
             hardware,
             db,
@@ -348,6 +356,7 @@ async fn a_dead_rpc_endpoint_is_retried_and_reported_not_a_crash() {
             token,
         },
         Behaviour::Honest,
+        0,
     );
     s.stake = 0;
     let agent = Agent::new(
@@ -612,4 +621,91 @@ async fn a_worker_killed_mid_game_continues_after_restart_and_beats_the_liar() {
         "the restarted worker kept playing: {} moves after the restart",
         moves - moves_before
     );
+}
+
+#[tokio::test]
+async fn a_watcher_catches_a_unanimous_wrong_result() {
+    use tessera_sdk::tessera::state::Job;
+    let env = TestEnv::new();
+    let window = 600;
+    let params = Params {
+        refereed_kernels: tessera_sdk::tessera::constants::REFEREE_KERNELS,
+        challenge_window_secs: window,
+        ..env.params
+    };
+    env.update_params(&env.authority, params).unwrap();
+    // Both replicas corrupt the output the same way: a unanimous wrong result.
+    let liars = [
+        Worker::start(&env, Behaviour::Liar).await,
+        Worker::start(&env, Behaviour::Liar).await,
+    ];
+    let submitter = env.actor();
+    let (job, truth) = post_matmul(&env, &submitter, 1, 2, false);
+    let read = |env: &TestEnv| env.read::<Job>(&job);
+    for _ in 0..20 {
+        if read(&env).dispute.challenge_until != 0 {
+            break;
+        }
+        for w in &liars {
+            w.agent().tick().await.expect("pass");
+        }
+    }
+    let accepted = read(&env).dispute.proposed_root;
+    assert!(
+        accepted != [0; 32] && accepted != truth,
+        "the wrong root was accepted"
+    );
+    assert_eq!(ended(&env, &job), None, "not final during its window");
+
+    // A watcher that checks every result it may: it recomputes, challenges, and plays.
+    let watcher = Worker::start_watching(&env, Behaviour::Honest, 10_000).await;
+    let mut challenged = false;
+    for _ in 0..60 {
+        let pass = watcher.agent().tick().await.expect("pass");
+        challenged |= pass.challenged.contains(&job);
+        for w in &liars {
+            w.agent().tick().await.expect("pass");
+        }
+        if read(&env).dispute.proposed_root == truth {
+            break;
+        }
+    }
+    assert!(challenged, "the watcher challenged");
+    let state = read(&env);
+    assert_eq!(
+        state.dispute.proposed_root, truth,
+        "the watcher's root won its games"
+    );
+    assert_eq!(state.dispute.lost, 0b011, "both liars lost");
+    // The corrected result stands its own window, then settles.
+    env.chain.advance_time(i64::from(window));
+    for _ in 0..5 {
+        if ended(&env, &job).is_some() {
+            break;
+        }
+        watcher.agent().tick().await.expect("pass");
+    }
+    assert_eq!(ended(&env, &job), Some(JobEndReason::Accepted));
+    assert_eq!(read(&env).result_root, Some(truth));
+    for w in &liars {
+        assert_eq!(env.node(&w.actor.key(), 0).stake, STAKE / 2);
+    }
+    let paid = env.node(&watcher.actor.key(), 0);
+    assert_eq!(paid.stake, STAKE);
+    assert!(paid.earnings > 0, "the watcher takes a share of the slash");
+    let load = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(
+        (
+            load(&watcher.metrics.results_watched),
+            load(&watcher.metrics.challenges_sent)
+        ),
+        (1, 1)
+    );
+    watcher.agent().tick().await.unwrap();
+    let statement = status::statement(&*env.chain, &watcher.node(), watcher.db.as_ref().unwrap())
+        .await
+        .unwrap();
+    assert!(statement.contains("won its challenge"), "{statement}");
+    // The watcher serves the accepted result: it computed it.
+    assert!(watcher.results.get(&truth).unwrap().is_some());
 }
