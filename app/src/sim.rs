@@ -95,7 +95,15 @@ pub struct SimConfig {
     /// are decided by dispute games the workers play, not by escalation and votes.
     #[arg(long)]
     pub refereed: bool,
+    /// With `--refereed`: the network gets a 600 s challenge window, and every honest
+    /// operator watches this share (basis points) of the results in their window, recomputing
+    /// them and challenging wrong ones (0: no window, no watchers).
+    #[arg(long, default_value_t = 0)]
+    pub watch_bps: u16,
 }
+
+/// The challenge window of a simulation with watchers.
+pub const SIM_CHALLENGE_WINDOW_SECS: u32 = 600;
 
 /// A verification mode of the simulation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize)]
@@ -131,6 +139,19 @@ impl SimConfig {
         if self.refereed {
             return refereed_bound(mode, f, self);
         }
+        self.voting_bound(mode, f)
+    }
+
+    /// The refereed bound with `honest` watchers: a wrong root also needs every honest
+    /// operator to have left it unwatched, `(1 − w)^honest` (an estimate: a busy watcher
+    /// skips, and one in the job's slots does not watch it).
+    pub fn watched_bound(&self, mode: SimMode, f: f64, honest: usize) -> f64 {
+        let unwatched = (1.0 - f64::from(self.watch_bps) / 10_000.0)
+            .powi(i32::try_from(honest).unwrap_or(i32::MAX));
+        self.bound(mode, f) * if self.refereed { unwatched } else { 1.0 }
+    }
+
+    fn voting_bound(&self, mode: SimMode, f: f64) -> f64 {
         match mode {
             SimMode::Full => wrong_acceptance_bound(f, self.replicas, self.escalation_replicas),
             SimMode::Spot => spot_check_bound(
@@ -167,6 +188,9 @@ impl SimConfig {
             if !(0.0..most).contains(&f) {
                 bail!("adversarial shares must be in [0, {most}): got {f}");
             }
+        }
+        if self.watch_bps > 10_000 || (self.watch_bps > 0 && !self.refereed) {
+            bail!("--watch-bps is a share in basis points (≤ 10000) and needs --refereed");
         }
         if self.mix.contains(&Behaviour::Honest) {
             bail!("--mix lists adversarial strategies; `honest` is not one");
@@ -349,6 +373,8 @@ pub struct ScenarioReport {
     pub no_result: usize,
     /// Refereed: jobs whose every result lost a dispute game (refunded).
     pub refuted: usize,
+    /// Jobs whose accepted root a watcher challenged.
+    pub challenged: usize,
     pub input_unavailable: usize,
     pub escalated: usize,
     pub wrong_rate: f64,
@@ -410,6 +436,8 @@ pub struct SimReport {
     pub program: &'static str,
     /// Whether disagreements were refereed by dispute games (`--refereed`).
     pub refereed: bool,
+    /// Share of challengeable results every honest operator watched (`--watch-bps`).
+    pub watch_bps: u16,
     pub scenarios: Vec<ScenarioReport>,
     pub passed: bool,
 }
@@ -433,10 +461,16 @@ fn sim_params(cfg: &SimConfig, sortition_weight: u64) -> Params {
     } else {
         (0, base.game_clock_secs, base.game_open_window_secs)
     };
+    let challenge_window_secs = if cfg.watch_bps > 0 {
+        SIM_CHALLENGE_WINDOW_SECS
+    } else {
+        0
+    };
     Params {
         refereed_kernels,
         game_clock_secs,
         game_open_window_secs,
+        challenge_window_secs,
         escalation_replicas: cfg.escalation_replicas,
         sortition_weight: sortition_weight.max(1),
         audit_bps: cfg.audit_bps,
@@ -603,7 +637,11 @@ async fn scenario(
             hardware: hardware(i),
             stake,
             concurrency: 4,
-            watch_bps: 0,
+            watch_bps: if behaviour == Behaviour::Honest {
+                cfg.watch_bps
+            } else {
+                0
+            },
             dir: &dir.join(&name),
         };
         let (agent, _results, metrics) = start_agent(&bank, wallet, token_account, spec).await?;
@@ -619,9 +657,13 @@ async fn scenario(
     let colluder_share = weight_share(&bank, &operators, params.min_stake, |b| {
         b == Behaviour::Colluder
     });
+    let honest = operators
+        .iter()
+        .filter(|o| o.behaviour == Behaviour::Honest)
+        .count();
     let theory = |bank: &Bank, operators: &[SimOperator]| {
         let f = weight_share(bank, operators, params.min_stake, |b| mode.bound_counts(b));
-        cfg.bound(mode, f)
+        cfg.watched_bound(mode, f, honest)
     };
     let theory_initial = theory(&bank, &operators);
     let (replicas, reward) = match mode {
@@ -831,6 +873,7 @@ async fn scenario(
         no_quorum: 0,
         no_result: 0,
         refuted: 0,
+        challenged: 0,
         input_unavailable: 0,
         escalated: 0,
         wrong_rate: 0.0,
@@ -891,6 +934,10 @@ async fn scenario(
             _ => report.problems.push("a job ended as cancelled".into()),
         }
     }
+    report.challenged = outcomes
+        .iter()
+        .filter(|(job, _, _)| job.dispute.challengers > 0)
+        .count();
     let n = report.jobs.max(1) as f64;
     report.wrong_rate = report.accepted_wrong as f64 / n;
     report.wrong_ci95 = wilson(report.accepted_wrong, report.jobs);
@@ -984,6 +1031,7 @@ pub async fn run(cfg: &SimConfig) -> anyhow::Result<SimReport> {
         audit_replicas: cfg.audit_replicas,
         escalation_replicas: cfg.escalation_replicas,
         refereed: cfg.refereed,
+        watch_bps: cfg.watch_bps,
         program: if std::env::var("TESSERA_PROGRAM_MODE").as_deref() == Ok("sbf") {
             "sbf"
         } else {
@@ -998,8 +1046,8 @@ pub async fn run(cfg: &SimConfig) -> anyhow::Result<SimReport> {
 
 fn print_scenario(s: &ScenarioReport) {
     println!(
-        "  jobs {}  accepted true {}  accepted WRONG {}  no quorum {}  no result {}  refuted {}  audited {}  escalated {}",
-        s.jobs, s.accepted_true, s.accepted_wrong, s.no_quorum, s.no_result, s.refuted, s.audited, s.escalated
+        "  jobs {}  accepted true {}  accepted WRONG {}  no quorum {}  no result {}  refuted {}  challenged {}  audited {}  escalated {}",
+        s.jobs, s.accepted_true, s.accepted_wrong, s.no_quorum, s.no_result, s.refuted, s.challenged, s.audited, s.escalated
     );
     println!(
         "  wrong per job {:.4} (95% CI {:.4}–{:.4})  theory {:.4} at the initial share, {:.4} at the share when posted",
@@ -1113,6 +1161,16 @@ fn write_outputs(cfg: &SimConfig, report: &SimReport) -> anyhow::Result<()> {
              dispute games the workers play (descent, bisection, the referee's step; chess \
              clocks), not by escalation. The theory column is `refereed_bound`: a wrong root \
              wins only when every replica (and every auditor) is an adversary.\n"
+        );
+    }
+    if report.watch_bps > 0 {
+        let _ = writeln!(
+            md,
+            "Watchers: the network has a {SIM_CHALLENGE_WINDOW_SECS} s challenge window, and \
+             every honest operator recomputes {:.0} % of the results in their window and \
+             challenges wrong ones; the theory columns multiply the refereed bound by \
+             `(1 − w)^honest`, the chance that no honest operator watched.\n",
+            f64::from(report.watch_bps) / 100.0
         );
     }
     let _ = writeln!(
