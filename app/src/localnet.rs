@@ -225,10 +225,12 @@ pub async fn set_up(
         ..default_params()
     };
     if refereed {
-        // Disagreements on matmul jobs go to dispute games; a minute on each side's clock.
+        // Disagreements on matmul jobs go to dispute games; a minute on each side's clock;
+        // accepted results stay open to challenges for 20 s.
         params.refereed_kernels = tessera_sdk::tessera::constants::REFEREE_KERNELS;
         params.game_clock_secs = 60;
         params.game_open_window_secs = 60;
+        params.challenge_window_secs = 20;
     }
     let config = migrate(chain, authority, &mint.pubkey(), params).await?;
     print_addresses(&config);
