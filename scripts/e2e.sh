@@ -130,11 +130,12 @@ shows "status Accepted" tessera job status "$job1"
 shows "escalated false" tessera job status "$job1"
 shows "dispute since" tessera job status "$job1"
 shows "over (closed)" tessera job status "$job1"
+shows "its challenge window closed at" tessera job status "$job1"
 tessera --keypair "$E2E_DIR/submitter.json" job result "$job1" --out "$E2E_DIR/result-1.bin"
 liar_node=$(node_of liar)
 tessera node show "$liar_node"
 shows "slashed [1-9]" tessera node show "$liar_node"
-echo "e2e: job 1 settled by a dispute game between worker processes, the liar slashed, the result verified" >&2
+echo "e2e: job 1 settled by a dispute game between worker processes and a challenge window, the liar slashed, the result verified" >&2
 
 # 2. A worker killed with -9 after committing, then restarted.
 kill -9 "$(cat "$E2E_DIR/liar/pid")" || true

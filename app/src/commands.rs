@@ -408,8 +408,13 @@ pub async fn describe_dispute<C: Chain>(
     let mut out = String::new();
     if job.dispute.challenge_until != 0 {
         let challengers: Vec<usize> = (job.challenger_start_index()..job.slots.len()).collect();
+        let window = if job.is_open() {
+            "open to challenges until"
+        } else {
+            "its challenge window closed at"
+        };
         out.push_str(&format!(
-            "  accepted root {} open to challenges until {}; challengers' slots {challengers:?}\n",
+            "  accepted root {} {window} {}; challengers' slots {challengers:?}\n",
             hex(&job.dispute.proposed_root),
             job.dispute.challenge_until
         ));
@@ -424,7 +429,13 @@ pub async fn describe_dispute<C: Chain>(
         "  dispute since {}: games open until {}, {} in play, slots that lost a game {lost:?}\n",
         job.dispute.started_at, job.dispute.open_until, job.dispute.games_open
     ));
-    for pair in tessera_sdk::game::disputed_pairs(job) {
+    // Every game still to play, and every game played (a slot that lost one is eliminated
+    // from later pairings, but its games stay on record).
+    let pairs = (0..job.slots.len())
+        .flat_map(|b| (0..b).map(move |a| (a, b)))
+        .filter(|(a, b)| job.disputes(*a, *b) || job.dispute.opened(*a, *b))
+        .map(|(a, b)| [a as u8, b as u8]);
+    for pair in pairs {
         let key = pda::game(address, pair).0;
         let opened = job
             .dispute

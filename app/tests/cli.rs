@@ -327,3 +327,63 @@ async fn job_status_shows_a_disputes_games() {
         "equal roots do not play: {text}"
     );
 }
+
+#[tokio::test]
+async fn job_status_shows_a_challenge_window_and_its_challengers() {
+    let env = TestEnv::new();
+    let params = tessera_sdk::tessera::state::Params {
+        refereed_kernels: tessera_sdk::tessera::constants::REFEREE_KERNELS,
+        challenge_window_secs: 100,
+        ..env.params
+    };
+    env.update_params(&env.authority, params).unwrap();
+    let workers: Vec<_> = (0..3).map(|_| env.staked_operator(10_000_000)).collect();
+    let kernel = KernelJob::MatmulF32(MatmulParams { m: 4, n: 4, k: 8 });
+    let input = kernel.random_input(4);
+    let submitter = env.actor();
+    let mut args = env.job_args(10, 2, 1_000_000);
+    args.kernel_params = kernel.encode_params();
+    args.input.hash = merkle::root(&input);
+    args.input.size_bytes = input.len() as u64;
+    env.post_job(&submitter, args).unwrap();
+    let job = pda::job(&submitter.key(), 10).0;
+    for w in &workers[..2] {
+        env.claim(w, 0, &job).unwrap();
+    }
+    for w in &workers[..2] {
+        env.commit(w, 0, &job, [1; 32], [5; 32]).unwrap();
+    }
+    for w in &workers[..2] {
+        env.reveal(w, 0, &job, [1; 32], [5; 32]).unwrap();
+    }
+    env.settle(&job).unwrap();
+    let state: Job = env.read(&job);
+    let summary = commands::describe_job(&job, &state);
+    assert!(
+        summary.contains("result accepted, challengeable until"),
+        "{summary}"
+    );
+    env.send_one(
+        tessera_sdk::instructions::challenge(&workers[2].key(), 0, &job, [2; 32]),
+        &workers[2].wallet,
+    )
+    .unwrap();
+    let state: Job = env.read(&job);
+    let text = commands::describe_dispute(&*env.chain, &job, &state)
+        .await
+        .unwrap();
+    println!("{text}");
+    assert!(
+        text.contains(&format!(
+            "accepted root {} open to challenges until",
+            "01".repeat(32)
+        )),
+        "{text}"
+    );
+    assert!(text.contains("challengers' slots [2]"), "{text}");
+    assert!(
+        text.contains("game slots 0–2") && text.contains("game slots 1–2"),
+        "{text}"
+    );
+    assert!(text.contains("not opened"), "{text}");
+}
