@@ -4,9 +4,10 @@
 //! that answers it, so the worker, the CLI and the tests play by one definition.
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
+use solana_compute_budget_interface::ComputeBudgetInstruction;
 use tessera::instructions::GameStepArgs;
-use tessera::referee::OpenedOperand;
-use tessera::state::{Game, GamePhase, Move};
+use tessera::referee::{render_step_reads_scene, OpenedOperand, Refereed};
+use tessera::state::{Game, GamePhase, InputBuffer, Job, Move};
 
 use crate::instructions as ix;
 
@@ -22,9 +23,10 @@ pub trait GameSide {
     fn cell(&self, index: u64) -> Result<Vec<u8>, String>;
     /// Its state hashes at the interior points of segment (`lo`, `hi`) of `element`'s trace.
     fn bisection(&self, element: u64, lo: u64, hi: u64) -> Result<Vec<[u8; 32]>, String>;
-    /// The state before step `position` of `element`'s trace and the step's operands opened
-    /// against the job's input root.
-    fn step(&self, element: u64, position: u64) -> Result<([u8; 4], Vec<OpenedOperand>), String>;
+    /// The state before step `position` of `element`'s trace (its canonical bytes) and the
+    /// step's operands opened against the job's input root (none for a render step, which
+    /// reads the scene from the job's input buffer).
+    fn step(&self, element: u64, position: u64) -> Result<(Vec<u8>, Vec<OpenedOperand>), String>;
 }
 
 /// What a side does next in a game.
@@ -64,20 +66,90 @@ pub fn next_action(game: &Game, side: usize, me: &dyn GameSide) -> Result<Action
     })
 }
 
-/// The instruction that performs `action` for the operator of node `index` in game
-/// `game_key` over `job`; `None` for `Wait` and `Over`.
+/// Compute units a render step's transaction asks for: a bounce through 64 objects takes
+/// about 188k, more than an instruction's default 200k leaves once the accounts are loaded.
+pub const RENDER_STEP_COMPUTE_UNITS: u32 = 400_000;
+
+/// Whether the referee's step from `position` of `job`'s traces reads the job's input from
+/// its buffer (a render's camera ray or bounce: the scene), which must then be loaded first
+/// ([`input_instructions`]).
+pub fn step_reads_input(job: &Job, position: u64) -> bool {
+    matches!(
+        Refereed::of(job.kernel_id, &job.kernel_params),
+        Ok(Refereed::Render(tile)) if render_step_reads_scene(&tile, position)
+    )
+}
+
+/// The instructions of one transaction that performs `action` for the operator of node
+/// `index` in game `game` (at `game_key`) over `job` (at `job_key`); empty for `Wait` and
+/// `Over`. A render step asks for more compute units, and passes the job's input buffer
+/// when it reads the scene.
 pub fn instruction(
     action: Action,
     operator: &Pubkey,
     index: u16,
-    job: &Pubkey,
+    job_key: &Pubkey,
+    job: &Job,
     game_key: &Pubkey,
-) -> Option<Instruction> {
+    game: &Game,
+) -> Vec<Instruction> {
     match action {
-        Action::Move(mv) => Some(ix::game_move(operator, index, game_key, mv)),
-        Action::Step(args) => Some(ix::game_step(operator, job, game_key, args)),
-        Action::Wait | Action::Over => None,
+        Action::Move(mv) => vec![ix::game_move(operator, index, game_key, mv)],
+        Action::Step(args) => {
+            let reads = match game.phase {
+                GamePhase::Step { position, .. } => step_reads_input(job, position),
+                _ => false,
+            };
+            let step = ix::game_step(operator, job_key, game_key, args, reads);
+            match Refereed::of(job.kernel_id, &job.kernel_params) {
+                Ok(Refereed::Render(_)) => vec![
+                    ComputeBudgetInstruction::set_compute_unit_limit(RENDER_STEP_COMPUTE_UNITS),
+                    step,
+                ],
+                _ => vec![step],
+            }
+        }
+        Action::Wait | Action::Over => vec![],
     }
+}
+
+/// One piece of a job's input and the siblings that prove it against the input root (the
+/// kernels' `dispute::Tree::pieces` computes them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputPiece {
+    pub index: u32,
+    pub bytes: Vec<u8>,
+    pub siblings: Vec<[u8; 32]>,
+}
+
+/// The instructions, one transaction each, that leave `job`'s input buffer complete: open it
+/// if `buffer` is `None` (`payer` pays its rent), then load every piece it does not hold yet.
+pub fn input_instructions(
+    payer: &Pubkey,
+    job_key: &Pubkey,
+    buffer: Option<&InputBuffer>,
+    pieces: &[InputPiece],
+) -> Vec<Instruction> {
+    let loaded = buffer.map_or(0, |b| b.loaded);
+    let open = buffer
+        .is_none()
+        .then(|| ix::open_input_buffer(payer, job_key));
+    open.into_iter()
+        .chain(
+            pieces
+                .iter()
+                .filter(|p| p.index >= 64 || loaded & (1u64 << p.index) == 0)
+                .map(|p| {
+                    ix::load_input_piece(
+                        payer,
+                        job_key,
+                        p.index,
+                        p.bytes.clone(),
+                        p.siblings.clone(),
+                    )
+                }),
+        )
+        .collect()
 }
 
 /// The pairs of slots of `job` that must play a game: both revealed computed roots and the

@@ -8,8 +8,8 @@ use anchor_lang::{system_program, InstructionData, ToAccountMetas};
 use anchor_spl::token::spl_token;
 use tessera::instructions::{
     CastVoteArgs, ChallengeArgs, CommitArgs, CreateProposalArgs, GameStepArgs, GovDepositArgs,
-    GovWithdrawArgs, InitGovernanceArgs, InitializeArgs, OpenGameArgs, PostJobArgs,
-    RefereeCheckStepArgs, RegisterNodeArgs, RequestUnstakeArgs, RevealArgs, StakeArgs,
+    GovWithdrawArgs, InitGovernanceArgs, InitializeArgs, LoadInputPieceArgs, OpenGameArgs,
+    PostJobArgs, RefereeCheckStepArgs, RegisterNodeArgs, RequestUnstakeArgs, RevealArgs, StakeArgs,
     UpdateNodeArgs, UpdateParamsArgs, WithdrawEarningsArgs, WithdrawStakeArgs,
 };
 use tessera::referee::Step;
@@ -316,14 +316,71 @@ pub fn game_move(operator: &Pubkey, index: u16, game: &Pubkey, mv: Move) -> Inst
 
 /// Posts the last move of `game` over `job` (anyone may): the agreed state and the step's
 /// operands opened against the job's input root.
-pub fn game_step(caller: &Pubkey, job: &Pubkey, game: &Pubkey, args: GameStepArgs) -> Instruction {
+pub fn game_step(
+    caller: &Pubkey,
+    job: &Pubkey,
+    game: &Pubkey,
+    args: GameStepArgs,
+    with_input: bool,
+) -> Instruction {
     build(
         accounts::GameStep {
             caller: *caller,
             job: *job,
             game: *game,
+            input: with_input.then(|| pda::input_buffer(job).0),
         },
         instruction::GameStep { args },
+    )
+}
+
+/// Opens `job`'s input buffer, `payer` paying its rent (returned by `close_input_buffer`).
+pub fn open_input_buffer(payer: &Pubkey, job: &Pubkey) -> Instruction {
+    build(
+        accounts::OpenInputBuffer {
+            payer: *payer,
+            job: *job,
+            buffer: pda::input_buffer(job).0,
+            system_program: system_program::ID,
+        },
+        instruction::OpenInputBuffer {},
+    )
+}
+
+/// Loads piece `index` of `job`'s input (its bytes and the siblings proving it) into the
+/// job's input buffer.
+pub fn load_input_piece(
+    caller: &Pubkey,
+    job: &Pubkey,
+    index: u32,
+    bytes: Vec<u8>,
+    siblings: Vec<[u8; 32]>,
+) -> Instruction {
+    build(
+        accounts::LoadInputPiece {
+            caller: *caller,
+            job: *job,
+            buffer: pda::input_buffer(job).0,
+        },
+        instruction::LoadInputPiece {
+            args: LoadInputPieceArgs {
+                index,
+                bytes,
+                siblings,
+            },
+        },
+    )
+}
+
+/// Closes `job`'s input buffer once the job is over; the rent goes to `payer`, who paid it.
+pub fn close_input_buffer(job: &Pubkey, payer: &Pubkey) -> Instruction {
+    build(
+        accounts::CloseInputBuffer {
+            buffer: pda::input_buffer(job).0,
+            payer: *payer,
+            job: *job,
+        },
+        instruction::CloseInputBuffer {},
     )
 }
 

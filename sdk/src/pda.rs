@@ -53,6 +53,12 @@ pub fn game(job: &Pubkey, slots: [u8; 2]) -> (Pubkey, u8) {
     Pubkey::find_program_address(&[GAME_SEED, job.as_ref(), &slots], &tessera::ID)
 }
 
+/// The input buffer of `job` (`[INPUT_SEED, job]`): its input loaded on chain for the
+/// referee.
+pub fn input_buffer(job: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[INPUT_SEED, job.as_ref()], &tessera::ID)
+}
+
 /// The governance PDA: the config's authority once handed over.
 pub fn governance() -> (Pubkey, u8) {
     Pubkey::find_program_address(&[GOVERNANCE_SEED], &tessera::ID)

@@ -524,3 +524,97 @@ impl Pixel {
         })
     }
 }
+
+/// Most objects a scene may hold (the kernel's limit).
+pub const MAX_OBJECTS: usize = 64;
+
+/// Bytes of the largest scene: the two counts, the camera and [`MAX_OBJECTS`] objects.
+pub const MAX_SCENE_BYTES: usize = 8 + 4 * (HEADER_F32 + OBJECT_F32 * MAX_OBJECTS);
+
+/// Bytes of a render job's params: seven u16 (image w, h; tile x, y, w, h; spp), `max_depth`
+/// u8, a zero byte, the seed u32, all LE.
+pub const PARAMS_BYTES: usize = 20;
+
+/// The tile a render job computes, as its params encode it: the layout, and what makes every
+/// pixel's trace well defined (a non-empty tile inside the image, at least one sample and one
+/// bounce). The kernels' decoder adds its resource limits on top.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tile {
+    pub view: View,
+    pub tile_x: u16,
+    pub tile_y: u16,
+    pub tile_w: u16,
+    pub tile_h: u16,
+    pub spp: u16,
+    pub max_depth: u8,
+}
+
+impl Tile {
+    pub fn decode(params: &[u8]) -> Option<Self> {
+        if params.len() != PARAMS_BYTES || params[15] != 0 {
+            return None;
+        }
+        let u16_at = |i: usize| u16::from_le_bytes([params[2 * i], params[2 * i + 1]]);
+        let tile = Tile {
+            view: View {
+                image_w: u16_at(0),
+                image_h: u16_at(1),
+                seed: crate::u32_at(params, 16)?,
+            },
+            tile_x: u16_at(2),
+            tile_y: u16_at(3),
+            tile_w: u16_at(4),
+            tile_h: u16_at(5),
+            spp: u16_at(6),
+            max_depth: params[14],
+        };
+        let inside = u32::from(tile.tile_x) + u32::from(tile.tile_w)
+            <= u32::from(tile.view.image_w)
+            && u32::from(tile.tile_y) + u32::from(tile.tile_h) <= u32::from(tile.view.image_h);
+        (tile.tile_w > 0 && tile.tile_h > 0 && inside && tile.spp > 0 && tile.max_depth > 0)
+            .then_some(tile)
+    }
+
+    /// Pixels of the tile: its output elements (RGBA, 4 bytes each), row by row.
+    pub fn outputs(&self) -> u64 {
+        u64::from(self.tile_w) * u64::from(self.tile_h)
+    }
+
+    /// The pixel of output element `element`.
+    pub fn pixel(&self, element: u64) -> Option<Pixel> {
+        if element >= self.outputs() {
+            return None;
+        }
+        let w = u64::from(self.tile_w);
+        Some(Pixel {
+            view: self.view,
+            px: u32::from(self.tile_x) + (element % w) as u32,
+            py: u32::from(self.tile_y) + (element / w) as u32,
+            spp: self.spp,
+            max_depth: self.max_depth,
+        })
+    }
+
+    /// Steps in every pixel's trace.
+    pub fn trace_len(&self) -> u64 {
+        Pixel {
+            view: self.view,
+            px: 0,
+            py: 0,
+            spp: self.spp,
+            max_depth: self.max_depth,
+        }
+        .trace_len()
+    }
+}
+
+/// The object counts of a scene's bytes (`spheres`, `planes`), if the bytes hold exactly the
+/// camera and that many objects, and at most [`MAX_OBJECTS`] and at least one.
+pub fn scene_counts(scene: &[u8]) -> Option<(usize, usize)> {
+    let spheres = crate::u32_at(scene, 0)? as usize;
+    let planes = crate::u32_at(scene, 4)? as usize;
+    let objects = spheres.checked_add(planes)?;
+    ((1..=MAX_OBJECTS).contains(&objects)
+        && scene.len() == 8 + 4 * (HEADER_F32 + OBJECT_F32 * objects))
+        .then_some((spheres, planes))
+}

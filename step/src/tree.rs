@@ -30,6 +30,9 @@ pub const CELL: usize = 32;
 pub const CHUNK: usize = 4096;
 /// The level of a chunk's subtree root (`CHUNK / CELL = 2^CHUNK_LEVEL` cells).
 pub const CHUNK_LEVEL: u32 = 7;
+/// The level of the pieces a job's input is loaded on chain in, for a referee step that reads
+/// more of it than one transaction carries (a render's scene): 16 cells, 512 bytes.
+pub const INPUT_PIECE_LEVEL: u32 = 4;
 /// The most levels a tree climbs (2^48 cells: far beyond any job).
 pub const MAX_LEVELS: u32 = 48;
 
@@ -191,15 +194,37 @@ pub fn verify_chunk<H: Hasher>(
     chunk: &[u8],
     siblings: &[Hash],
 ) -> bool {
-    if index >= chunk_count(len) {
+    verify_piece::<H>(root, len, CHUNK_LEVEL, index, chunk, siblings)
+}
+
+/// The byte range of piece `index` at `level` (the `2^level` cells under node (`level`,
+/// `index`)) of a `len`-byte string; `None` past the end.
+pub fn piece_range(len: u64, level: u32, index: u64) -> Option<(u64, u64)> {
+    if level > MAX_LEVELS || index >= width(len, level) {
+        return None;
+    }
+    let size = (CELL as u64) << level;
+    let start = index.checked_mul(size)?;
+    Some((start, start.saturating_add(size).min(len)))
+}
+
+/// Whether `piece` is piece `index` at `level` of a `len`-byte string whose root is `root`
+/// (a chunk is the piece at [`CHUNK_LEVEL`]).
+pub fn verify_piece<H: Hasher>(
+    root: &Hash,
+    len: u64,
+    level: u32,
+    index: u64,
+    piece: &[u8],
+    siblings: &[Hash],
+) -> bool {
+    let Some((start, end)) = piece_range(len, level, index) else {
+        return false;
+    };
+    if piece.len() as u64 != end - start {
         return false;
     }
-    let start = index * CHUNK as u64;
-    let expected = (len - start.min(len)).min(CHUNK as u64);
-    if chunk.len() as u64 != expected {
-        return false;
-    }
-    climb::<H>(len, CHUNK_LEVEL, index, subtree::<H>(chunk), siblings)
+    climb::<H>(len, level, index, subtree::<H>(piece), siblings)
         .is_some_and(|top| seal::<H>(len, &top) == *root)
 }
 

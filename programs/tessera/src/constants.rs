@@ -38,10 +38,17 @@ pub const MAX_ENDPOINT_LEN: usize = 128;
 pub const MAX_INPUT_URI_LEN: usize = 200;
 /// Kernel ids whose disputes the referee can play to the last step on chain (the kernels'
 /// ids: `tessera_kernels::KernelId`).
+pub const KERNEL_RENDER: u8 = 1;
 pub const KERNEL_MATMUL_F32: u8 = 2;
 pub const KERNEL_MATMUL_I8: u8 = 3;
 /// Kernels whose last step the referee opens against the job's input on chain.
-pub const REFEREE_KERNELS: u32 = (1 << KERNEL_MATMUL_F32) | (1 << KERNEL_MATMUL_I8);
+pub const REFEREE_KERNELS: u32 =
+    (1 << KERNEL_RENDER) | (1 << KERNEL_MATMUL_F32) | (1 << KERNEL_MATMUL_I8);
+/// Seed of a job's input buffer (`[INPUT_SEED, job]`): the input loaded on chain, proven
+/// piece by piece, for a referee step that reads more of it than a transaction carries.
+pub const INPUT_SEED: &[u8] = b"input";
+/// Largest input a buffer holds: a render's largest scene.
+pub const MAX_INPUT_BUFFER_BYTES: usize = tessera_step::render::MAX_SCENE_BYTES;
 /// Seed of a dispute game's PDA (`[GAME_SEED, job, slot a, slot b]`).
 pub const GAME_SEED: &[u8] = b"game";
 /// Largest bond a game may ask of a player (1 SOL).

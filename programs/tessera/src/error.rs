@@ -240,7 +240,7 @@ pub enum TesseraError {
     // Refereed disputes (issue 2/6).
     #[msg("the step's operands are malformed (a shift above 31, a scene of 0 or more than 64 objects or the wrong number of values, an undecodable ray, zero image size or samples)")]
     BadStep,
-    #[msg("the referee cannot play this job's kernel to its last step on chain yet (matmul_f32 and matmul_i8 only)")]
+    #[msg("the referee cannot play this job's kernel to its last step on chain yet (render, matmul_f32 and matmul_i8 only)")]
     NotRefereed,
     #[msg("an operand does not open against the job's input root at the offset the step names")]
     BadOpening,
@@ -282,4 +282,14 @@ pub enum TesseraError {
     NoRoomToChallenge,
     #[msg("the job's challenge window is still open")]
     ChallengeWindowOpen,
+
+    // Render games (issue 2/6, item 3).
+    #[msg("only a disputed refereed render job's scene is loaded on chain")]
+    InputNotNeeded,
+    #[msg("the piece is not the job's input at that index (its bytes or siblings do not prove against the input root)")]
+    BadInputPiece,
+    #[msg("this piece of the input is already loaded")]
+    PieceAlreadyLoaded,
+    #[msg("the step reads the job's input: pass its buffer with every piece loaded")]
+    InputNotLoaded,
 }

@@ -348,6 +348,34 @@ pub struct ProposalClosed {
     pub refunded: u64,
 }
 
+/// The input buffer of a disputed render job was opened (`len` bytes, none loaded yet).
+#[event]
+pub struct InputBufferOpened {
+    pub buffer: Pubkey,
+    pub job: Pubkey,
+    pub payer: Pubkey,
+    pub len: u32,
+}
+
+/// A piece of a job's input was loaded into its buffer, proven against the input root.
+#[event]
+pub struct InputPieceLoaded {
+    pub buffer: Pubkey,
+    pub job: Pubkey,
+    pub index: u32,
+    /// Whether every piece is now loaded.
+    pub complete: bool,
+}
+
+/// An input buffer was closed after its job; its rent went back to its payer.
+#[event]
+pub struct InputBufferClosed {
+    pub buffer: Pubkey,
+    pub job: Pubkey,
+    pub to: Pubkey,
+    pub lamports: u64,
+}
+
 /// A refereed job's result is accepted, and open to challenges until `challenge_until`; the
 /// job settles after that.
 #[event]

@@ -249,6 +249,21 @@ pub mod tessera {
         instructions::close_game::handler(ctx)
     }
 
+    /// Opens the buffer a disputed render job's referee reads its scene from (anyone pays).
+    pub fn open_input_buffer(ctx: Context<OpenInputBuffer>) -> Result<()> {
+        instructions::open_input_buffer::handler(ctx)
+    }
+
+    /// Loads one piece of a job's input into its buffer, proven against the input root.
+    pub fn load_input_piece(ctx: Context<LoadInputPiece>, args: LoadInputPieceArgs) -> Result<()> {
+        instructions::load_input_piece::handler(ctx, args)
+    }
+
+    /// Permissionless: closes an input buffer once its job is over; rent to its payer.
+    pub fn close_input_buffer(ctx: Context<CloseInputBuffer>) -> Result<()> {
+        instructions::close_input_buffer::handler(ctx)
+    }
+
     /// A staked node disputes a refereed job's accepted result within its challenge window,
     /// with the root it computed; it then plays the root's backers.
     pub fn challenge(ctx: Context<Challenge>, args: ChallengeArgs) -> Result<()> {

@@ -224,3 +224,115 @@ pub fn check_matmul_step(
         )
         .ok_or_else(|| error!(TesseraError::BadOpening))
 }
+
+/// What the referee reads of a refereed job's kernel from its params.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Refereed {
+    Matmul(matmul::Kind, matmul::Shape),
+    Render(render::Tile),
+}
+
+impl Refereed {
+    /// The refereed reading of a job of `kernel_id` with `kernel_params`: `NotRefereed` for a
+    /// kernel the referee does not play on chain, `BadStep` for params it cannot read.
+    pub fn of(kernel_id: u8, kernel_params: &[u8]) -> Result<Self> {
+        if kernel_id == crate::constants::KERNEL_RENDER {
+            let tile = render::Tile::decode(kernel_params).ok_or(TesseraError::BadStep)?;
+            return Ok(Refereed::Render(tile));
+        }
+        let (kind, shape) = matmul_of(kernel_id, kernel_params)?;
+        Ok(Refereed::Matmul(kind, shape))
+    }
+
+    /// Output elements (each [`tessera_step::game::ELEMENT`] bytes).
+    pub fn outputs(&self) -> u64 {
+        match self {
+            Refereed::Matmul(_, shape) => shape.outputs(),
+            Refereed::Render(tile) => tile.outputs(),
+        }
+    }
+
+    /// Steps in every output element's trace.
+    pub fn trace_len(&self) -> u64 {
+        match self {
+            Refereed::Matmul(_, shape) => u64::from(shape.trace_len()),
+            Refereed::Render(tile) => tile.trace_len(),
+        }
+    }
+
+    /// Whether an input of `size` bytes fits the params: a matmul's two matrices exactly; a
+    /// render's scene of 1 to 64 objects (the whole input, which its steps read).
+    pub fn input_fits(&self, size: u64) -> bool {
+        match self {
+            Refereed::Matmul(kind, shape) => shape.input_len(*kind) == size,
+            Refereed::Render(_) => {
+                let fixed = 8 + 4 * render::HEADER_F32 as u64;
+                let object = 4 * render::OBJECT_F32 as u64;
+                size > fixed
+                    && size <= render::MAX_SCENE_BYTES as u64
+                    && (size - fixed).is_multiple_of(object)
+            }
+        }
+    }
+}
+
+/// Whether step `position` of a render tile's pixel trace reads the scene (a camera ray or a
+/// bounce; an accumulation and the finish read only the state).
+pub fn render_step_reads_scene(tile: &render::Tile, position: u64) -> bool {
+    let pixel = tile.pixel(0);
+    matches!(
+        pixel.and_then(|p| p.step_at(position)),
+        Some(render::PixelStep::Camera(_) | render::PixelStep::Bounce)
+    )
+}
+
+/// The last move of a dispute over a render job's pixel `element`: step `position →
+/// position + 1` of its trace from `state`, in the scene (the job's whole input, loaded and
+/// proven in an [`crate::state::InputBuffer`]) when the step reads it.
+pub fn check_render_step(
+    tile: &render::Tile,
+    scene: Option<&[u8]>,
+    element: u64,
+    position: u64,
+    state: &[u8],
+) -> Result<Vec<u8>> {
+    let pixel = tile.pixel(element).ok_or(TesseraError::BadStep)?;
+    let state = render::PixelState::decode(state).ok_or(TesseraError::BadStep)?;
+    let step = |camera: &render::Camera, objects: &render::Objects| {
+        pixel
+            .step(camera, objects, position, &state)
+            .ok_or_else(|| error!(TesseraError::BadStep))
+    };
+    let next = if render_step_reads_scene(tile, position) {
+        let scene = scene.ok_or(TesseraError::InputNotLoaded)?;
+        let (spheres, planes) = render::scene_counts(scene).ok_or(TesseraError::BadStep)?;
+        let values: Vec<f32> = scene
+            .get(8..)
+            .unwrap_or(&[])
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        let header: &[f32; render::HEADER_F32] = values
+            .get(..render::HEADER_F32)
+            .and_then(|h| h.try_into().ok())
+            .ok_or(TesseraError::BadStep)?;
+        let camera = render::Camera::new(header);
+        let objects = render::Objects {
+            values: values.get(render::HEADER_F32..).unwrap_or(&[]),
+            spheres,
+            planes,
+        };
+        step(&camera, &objects)?
+    } else {
+        // Neither the camera nor the objects are read: any well-formed ones do.
+        let camera = render::Camera::new(&[0.0; render::HEADER_F32]);
+        let objects = render::Objects {
+            values: &[],
+            spheres: 0,
+            planes: 0,
+        };
+        step(&camera, &objects)?
+    };
+    let (bytes, len) = next.encode();
+    Ok(bytes[..len].to_vec())
+}

@@ -9,18 +9,25 @@ use tessera::error::TesseraError;
 use tessera::events::{JobSettled, SlotReceipt};
 use tessera::instructions::GameStepArgs;
 use tessera::referee::OpenedOperand;
-use tessera::state::{Game, GameEnd, GamePhase, Job, JobEndReason, JobStatus, Move, Verdict};
+use tessera::state::{
+    Game, GameEnd, GamePhase, InputBuffer, Job, JobEndReason, JobStatus, Move, Verdict,
+};
 use tessera_kernels::backend::Cpu;
 use tessera_kernels::dispute::Side;
+use tessera_kernels::dispute::Tree;
 use tessera_kernels::kernels::MatmulParams;
 use tessera_kernels::merkle::{self, Sha2};
 use tessera_kernels::Backend;
 use tessera_sdk::chain::ChainError;
 use tessera_sdk::events::decode;
-use tessera_sdk::game::{disputed_pairs, instruction, next_action, Action, GameSide};
+use tessera_sdk::game::{
+    disputed_pairs, input_instructions, instruction, next_action, step_reads_input, Action,
+    GameSide, InputPiece,
+};
 use tessera_sdk::in_process::{ProgramMode, TxOutcome};
 use tessera_sdk::{instructions as ix, pda};
 use tessera_step::game::{self as rules, state_hash};
+use tessera_step::tree::INPUT_PIECE_LEVEL;
 use tessera_tests::*;
 
 pub(super) const STAKE: u64 = 10_000_000;
@@ -39,12 +46,12 @@ pub(super) fn matmul_job() -> tessera_kernels::Job {
 /// The honest side: the kernels' own view of a correct result.
 pub(super) struct Honest<'a>(pub(super) Side<'a>);
 
-fn opened(side: &Side, element: u64, position: u64) -> ([u8; 4], Vec<OpenedOperand>) {
+fn opened(side: &Side, element: u64, position: u64) -> (Vec<u8>, Vec<OpenedOperand>) {
     let w = side
         .witness(element, position)
         .expect("a step in the trace");
     (
-        w.state.as_slice().try_into().expect("a 4-byte state"),
+        w.state,
         w.operands
             .iter()
             .map(|o| OpenedOperand {
@@ -68,7 +75,7 @@ impl GameSide for Honest<'_> {
     fn bisection(&self, element: u64, lo: u64, hi: u64) -> Result<Vec<[u8; 32]>, String> {
         self.0.bisection(element, lo, hi).map_err(|e| e.to_string())
     }
-    fn step(&self, element: u64, position: u64) -> Result<([u8; 4], Vec<OpenedOperand>), String> {
+    fn step(&self, element: u64, position: u64) -> Result<(Vec<u8>, Vec<OpenedOperand>), String> {
         Ok(opened(&self.0, element, position))
     }
 }
@@ -129,7 +136,7 @@ impl GameSide for Liar<'_> {
             .map(|p| state_hash::<Sha2>(&self.state(element, *p)))
             .collect())
     }
-    fn step(&self, element: u64, position: u64) -> Result<([u8; 4], Vec<OpenedOperand>), String> {
+    fn step(&self, element: u64, position: u64) -> Result<(Vec<u8>, Vec<OpenedOperand>), String> {
         // The operands open only as they are; the agreed state is the honest one.
         Ok(opened(&self.truth, element, position))
     }
@@ -142,7 +149,7 @@ pub(super) struct Dispute {
     pub(super) job: Pubkey,
     pub(super) submitter_token: Pubkey,
     pub(super) workers: Vec<Actor>,
-    input: Vec<u8>,
+    pub(super) input: Vec<u8>,
     pub(super) output: Vec<u8>,
     kernel: tessera_kernels::Job,
 }
@@ -183,6 +190,19 @@ impl Dispute {
         kernel: tessera_kernels::Job,
         adjust: impl FnOnce(&mut tessera::state::Params),
     ) -> Self {
+        let input = kernel.random_input(0x9a3e);
+        Self::with_input(env, replicas, workers, kernel, input, adjust)
+    }
+
+    /// As [`Dispute::with_params`], over the given input.
+    pub(super) fn with_input(
+        env: TestEnv,
+        replicas: u8,
+        workers: usize,
+        kernel: tessera_kernels::Job,
+        input: Vec<u8>,
+        adjust: impl FnOnce(&mut tessera::state::Params),
+    ) -> Self {
         let mut params = tessera::state::Params {
             refereed_kernels: REFEREE_KERNELS,
             ..env.params
@@ -190,7 +210,6 @@ impl Dispute {
         adjust(&mut params);
         env.initialize(&env.authority, params).unwrap();
         let workers = (0..workers).map(|_| env.staked_operator(STAKE)).collect();
-        let input = kernel.random_input(0x9a3e);
         let output = kernel
             .run(&input, &Backend::Cpu(Cpu::new(1).unwrap()))
             .unwrap();
@@ -272,11 +291,19 @@ impl Dispute {
                 .expect("someone has a move while the game is on");
             let worker = &self.workers[usize::from(slots[side])];
             let is_step = matches!(action, Action::Step(_));
-            let ix = instruction(action, &worker.key(), 0, &self.job, &key).expect("a move");
-            let bytes = tx_size(&ix, worker);
+            let job = self.read();
+            if let (true, GamePhase::Step { position, .. }) = (is_step, game.phase) {
+                if step_reads_input(&job, position) {
+                    let (sent, cu) = self.load_input(worker);
+                    played.input_transactions += sent;
+                    played.input_cu = played.input_cu.max(cu);
+                }
+            }
+            let ixs = instruction(action, &worker.key(), 0, &self.job, &job, &key, &game);
+            let bytes = tx_size(&ixs, worker);
             let outcome = self
                 .env
-                .send_one(ix, &worker.wallet)
+                .send(&ixs, &worker.wallet, &[])
                 .unwrap_or_else(|e| panic!("side {side} moves in {:?}: {e}", game.phase));
             played.transactions += 1;
             played.largest_tx = played.largest_tx.max(bytes);
@@ -290,6 +317,38 @@ impl Dispute {
     }
 }
 
+impl Dispute {
+    /// Loads the job's input into its buffer (opening it if needed), `worker` paying;
+    /// returns the transactions sent and the most compute units one took.
+    pub(super) fn load_input(&self, worker: &Actor) -> (u32, u64) {
+        let buffer: Option<InputBuffer> = self
+            .env
+            .exists(&pda::input_buffer(&self.job).0)
+            .then(|| self.env.read(&pda::input_buffer(&self.job).0));
+        let pieces: Vec<InputPiece> = Tree(&self.input)
+            .pieces(INPUT_PIECE_LEVEL)
+            .expect("pieces")
+            .into_iter()
+            .map(|p| InputPiece {
+                index: p.index as u32,
+                bytes: p.bytes,
+                siblings: p.siblings,
+            })
+            .collect();
+        let (mut sent, mut cu) = (0, 0);
+        for ix in input_instructions(&worker.key(), &self.job, buffer.as_ref(), &pieces) {
+            assert!(tx_size(std::slice::from_ref(&ix), worker) <= 1_232);
+            let outcome = self
+                .env
+                .send_one(ix, &worker.wallet)
+                .expect("load the input");
+            sent += 1;
+            cu = cu.max(outcome.compute_units);
+        }
+        (sent, cu)
+    }
+}
+
 #[derive(Default, Debug)]
 pub(super) struct Played {
     pub(super) game: Option<Game>,
@@ -298,6 +357,10 @@ pub(super) struct Played {
     pub(super) largest_tx: usize,
     pub(super) move_cu: u64,
     pub(super) step_cu: u64,
+    /// Transactions that loaded the job's input for the step (a render's scene), and the
+    /// most compute units one took.
+    pub(super) input_transactions: u32,
+    pub(super) input_cu: u64,
 }
 
 impl Played {
@@ -310,14 +373,9 @@ impl Played {
 }
 
 /// The size of the signed transaction carrying `ix` (Solana's limit: 1,232 bytes).
-fn tx_size(ix: &anchor_lang::solana_program::instruction::Instruction, payer: &Actor) -> usize {
-    let tx = tessera_sdk::transaction::sign(
-        std::slice::from_ref(ix),
-        &payer.wallet,
-        &[],
-        Default::default(),
-    )
-    .expect("sign");
+fn tx_size(ixs: &[anchor_lang::solana_program::instruction::Instruction], payer: &Actor) -> usize {
+    let tx =
+        tessera_sdk::transaction::sign(ixs, &payer.wallet, &[], Default::default()).expect("sign");
     1 + 64 * tx.signatures.len() + tx.message.serialize().len()
 }
 
@@ -668,7 +726,7 @@ fn game_instructions_refuse_their_attacks() {
     let step = |args: GameStepArgs| {
         let payer = d.env.actor();
         d.env.send_one(
-            ix::game_step(&payer.key(), &d.job, &key, args),
+            ix::game_step(&payer.key(), &d.job, &key, args, false),
             &payer.wallet,
         )
     };
@@ -697,7 +755,7 @@ fn game_instructions_refuse_their_attacks() {
     assert_eq!((element, position), (500, 19), "the liar bent step 19 → 20");
     let (state, operands) = honest.step(element, position).unwrap();
     // A state that is not the agreed one; an operand that does not open.
-    let mut other = state;
+    let mut other = state.clone();
     other[1] ^= 1;
     assert_tessera_error(
         step(GameStepArgs {
@@ -710,7 +768,7 @@ fn game_instructions_refuse_their_attacks() {
     bent[1].cell[0] ^= 1;
     assert_tessera_error(
         step(GameStepArgs {
-            state,
+            state: state.clone(),
             operands: bent,
         }),
         TesseraError::BadOpening,

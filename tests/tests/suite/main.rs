@@ -11,6 +11,7 @@ mod games;
 mod governance;
 mod lifecycle;
 mod referee;
+mod render_games;
 mod spot_check;
 mod staking;
 mod verification;

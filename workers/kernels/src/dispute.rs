@@ -91,6 +91,40 @@ impl Tree<'_> {
         let (start, end) = tree::cell_range(self.len(), index).ok_or(DisputeError::OutOfRange)?;
         Ok(self.0[start as usize..end as usize].to_vec())
     }
+
+    /// Every piece at `level` with the siblings that prove it against the root
+    /// (`tree::verify_piece`): how an input is loaded on chain for the referee, piece by piece.
+    pub fn pieces(&self, level: u32) -> Result<Vec<Piece>, DisputeError> {
+        let len = self.len();
+        (0..tree::width(len, level))
+            .map(|index| {
+                let (start, end) =
+                    tree::piece_range(len, level, index).ok_or(DisputeError::OutOfRange)?;
+                let mut siblings = Vec::new();
+                let (mut at, mut position) = (level, index);
+                while tree::width(len, at) > 1 {
+                    if position ^ 1 < tree::width(len, at) {
+                        siblings.push(self.node(at, position ^ 1)?);
+                    }
+                    at += 1;
+                    position /= 2;
+                }
+                Ok(Piece {
+                    index,
+                    bytes: self.0[start as usize..end as usize].to_vec(),
+                    siblings,
+                })
+            })
+            .collect()
+    }
+}
+
+/// A piece of a byte string (the cells under one node) and its proof.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Piece {
+    pub index: u64,
+    pub bytes: Vec<u8>,
+    pub siblings: Vec<Hash>,
 }
 
 impl Side<'_> {
@@ -206,23 +240,13 @@ impl Side<'_> {
     }
 }
 
-/// The pixel of output element `element` of a render job.
+/// The pixel of output element `element` of a render job (`tessera_step::render::Tile`: the
+/// referee's own reading of the params).
 fn pixel(p: &crate::kernels::RenderParams, element: u64) -> Result<render::Pixel, DisputeError> {
-    let (w, h) = (u64::from(p.tile_w), u64::from(p.tile_h));
-    if element >= w * h {
-        return Err(DisputeError::OutOfRange);
-    }
-    Ok(render::Pixel {
-        view: render::View {
-            image_w: p.image_w,
-            image_h: p.image_h,
-            seed: p.seed,
-        },
-        px: u32::from(p.tile_x) + (element % w) as u32,
-        py: u32::from(p.tile_y) + (element / w) as u32,
-        spp: p.spp,
-        max_depth: p.max_depth,
-    })
+    let params = <crate::kernels::Render as crate::Kernel>::encode_params(p);
+    render::Tile::decode(&params)
+        .and_then(|tile| tile.pixel(element))
+        .ok_or(DisputeError::OutOfRange)
 }
 
 /// A render job's scene, parsed from its input.
@@ -235,8 +259,7 @@ struct Scene {
 
 impl Scene {
     fn parse(input: &[u8]) -> Option<Self> {
-        let spheres = tessera_step::u32_at(input, 0)? as usize;
-        let planes = tessera_step::u32_at(input, 4)? as usize;
+        let (spheres, planes) = render::scene_counts(input)?;
         let values: Vec<f32> = input
             .get(8..)?
             .chunks_exact(4)

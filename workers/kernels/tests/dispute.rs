@@ -666,3 +666,45 @@ fn the_honest_mlp_wins_against_a_liar_in_any_layer_and_at_any_step() {
     }
     assert!(played_any >= 4, "most bends reach the output (seed {seed})");
 }
+
+/// The pieces an input is loaded on chain in prove against its root, at every length around
+/// the piece and level boundaries, and a bent piece does not.
+#[test]
+fn input_pieces_prove_against_the_root() {
+    use tessera_kernels::dispute::Tree;
+    for len in [0usize, 1, 31, 32, 511, 512, 513, 1_024, 2_084, 5_000] {
+        let bytes: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
+        let root = merkle::root(&bytes);
+        let level = tree::INPUT_PIECE_LEVEL;
+        let pieces = Tree(&bytes).pieces(level).unwrap();
+        assert_eq!(pieces.len() as u64, tree::width(len as u64, level));
+        let joined: Vec<u8> = pieces.iter().flat_map(|p| p.bytes.clone()).collect();
+        assert_eq!(joined, bytes, "the pieces are the bytes, in order");
+        for p in &pieces {
+            assert!(
+                tree::verify_piece::<Sha2>(
+                    &root,
+                    len as u64,
+                    level,
+                    p.index,
+                    &p.bytes,
+                    &p.siblings
+                ),
+                "len {len} piece {}",
+                p.index
+            );
+            if !p.bytes.is_empty() {
+                let mut bent = p.bytes.clone();
+                bent[0] ^= 1;
+                assert!(!tree::verify_piece::<Sha2>(
+                    &root,
+                    len as u64,
+                    level,
+                    p.index,
+                    &bent,
+                    &p.siblings
+                ));
+            }
+        }
+    }
+}

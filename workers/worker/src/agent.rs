@@ -144,6 +144,18 @@ impl<C: Chain + 'static> Agent<C> {
         result.map(|_| ())
     }
 
+    /// Sends the instructions of one transaction once (see [`Agent::send`]).
+    async fn send_all(
+        &self,
+        instructions: &[anchor_lang::solana_program::instruction::Instruction],
+    ) -> Result<(), ChainError> {
+        let result = self.chain.send(instructions, &self.operator, &[]).await;
+        if let Err(ChainError::Rpc(_)) = &result {
+            Metrics::inc(&self.metrics.rpc_errors);
+        }
+        result.map(|_| ())
+    }
+
     /// Registers the node on first start, updates its profile if it changed, and tops its
     /// stake up to the configured amount. Idempotent.
     pub async fn ensure_registered(&self) -> anyhow::Result<()> {
@@ -399,6 +411,11 @@ impl<C: Chain + 'static> Agent<C> {
             return Ok(());
         };
         if let JobStatus::Ended { reason, .. } = job.status {
+            if job.dispute.is_started() {
+                if let Err(e) = self.close_input_if_ours(&address).await {
+                    tracing::debug!(job = %address, error = %format!("{e:#}"), "input buffer not closed");
+                }
+            }
             self.finish(&mut record, &job, reason)?;
             pass.finished.push(address);
             return Ok(());

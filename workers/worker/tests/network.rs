@@ -139,8 +139,20 @@ fn post_matmul(
     replicas: u8,
     corrupt: bool,
 ) -> (Pubkey, [u8; 32]) {
-    let params = MatmulParams { m: 8, n: 12, k: 10 };
-    let job = KernelJob::MatmulF32(params);
+    let job = KernelJob::MatmulF32(MatmulParams { m: 8, n: 12, k: 10 });
+    post_kernel(env, submitter, nonce, replicas, job, corrupt)
+}
+
+/// Posts a job of `job`'s kernel whose input is a real file; `corrupt` makes the named hash
+/// wrong. Returns the job and the root of its true result.
+fn post_kernel(
+    env: &TestEnv,
+    submitter: &Actor,
+    nonce: u64,
+    replicas: u8,
+    job: KernelJob,
+    corrupt: bool,
+) -> (Pubkey, [u8; 32]) {
     let input = job.random_input(nonce);
     let path = temp_dir("input").join("a.bin");
     std::fs::write(&path, &input).unwrap();
@@ -149,7 +161,7 @@ fn post_matmul(
         hash[0] ^= 1;
     }
     let mut args = env.job_args(nonce, replicas, REWARD);
-    args.kernel_id = 2;
+    args.kernel_id = job.kernel() as u8;
     args.kernel_params = job.encode_params();
     args.work_units = job.work_units().max(1);
     args.input.uri = format!("file://{}", path.display());
@@ -708,4 +720,49 @@ async fn a_watcher_catches_a_unanimous_wrong_result() {
     assert!(statement.contains("won its challenge"), "{statement}");
     // The watcher serves the accepted result: it computed it.
     assert!(watcher.results.get(&truth).unwrap().is_some());
+}
+
+#[tokio::test]
+async fn workers_play_a_render_game_and_the_liar_loses() {
+    use tessera_kernels::kernels::RenderParams;
+    let env = refereed_network();
+    let liar = Worker::start(&env, Behaviour::Liar).await;
+    let honest = Worker::start(&env, Behaviour::Honest).await;
+    let submitter = env.actor();
+    let tile = RenderParams {
+        image_w: 32,
+        image_h: 24,
+        tile_x: 4,
+        tile_y: 4,
+        tile_w: 16,
+        tile_h: 12,
+        spp: 2,
+        max_depth: 3,
+        seed: 11,
+    };
+    let (job, truth) = post_kernel(&env, &submitter, 3, 2, KernelJob::Render(tile), false);
+    for _ in 0..40 {
+        if ended(&env, &job).is_some() {
+            break;
+        }
+        for w in [&liar, &honest] {
+            w.agent().tick().await.expect("pass");
+        }
+    }
+    assert_eq!(ended(&env, &job), Some(JobEndReason::Accepted));
+    let state = env.read::<tessera_sdk::tessera::state::Job>(&job);
+    assert!(
+        state.dispute.is_started(),
+        "the roots differed: a game decided"
+    );
+    assert_eq!(state.result_root, Some(truth));
+    assert_eq!(env.node(&liar.actor.key(), 0).stake, STAKE / 2);
+    assert_eq!(
+        env.node(&honest.actor.key(), 0).earnings,
+        REWARD - REWARD / 40
+    );
+    assert!(
+        !env.exists(&pda::game(&job, [0, 1]).0),
+        "the winner closed the game"
+    );
 }

@@ -1,16 +1,21 @@
 use anchor_lang::prelude::*;
 use tessera_step::game::state_hash;
+use tessera_step::render::PIXEL_STATE_BYTES;
 
 use crate::constants::*;
 use crate::error::TesseraError;
-use crate::referee::{check_matmul_step, OpenedOperand, SyscallSha256};
-use crate::state::{Game, GameEnd, GamePhase, Job};
+use crate::referee::{
+    check_matmul_step, check_render_step, OpenedOperand, Refereed, SyscallSha256,
+};
+use crate::state::{Game, GameEnd, GamePhase, InputBuffer, Job};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
 pub struct GameStepArgs {
-    /// The state both sides agree on before the step (its hash is the game's `agreed`).
-    pub state: [u8; 4],
-    /// The step's operands, opened against the job's input root.
+    /// The state both sides agree on before the step (its hash is the game's `agreed`): 4
+    /// bytes for a matmul, a pixel state (65 bytes) for a render.
+    pub state: Vec<u8>,
+    /// The step's operands, opened against the job's input root (a matmul's two; none for a
+    /// render, whose scene is read from the job's input buffer).
     pub operands: Vec<OpenedOperand>,
 }
 
@@ -33,6 +38,11 @@ pub struct GameStep<'info> {
         constraint = !game.is_over() @ TesseraError::GameOver,
     )]
     pub game: Box<Account<'info, Game>>,
+
+    /// The job's input, loaded and proven piece by piece: a render step that reads the scene
+    /// needs it complete; other steps pass none.
+    #[account(seeds = [INPUT_SEED, job.key().as_ref()], bump = input.bump)]
+    pub input: Option<Box<Account<'info, InputBuffer>>>,
 }
 
 /// The game's last move: the referee executes the one step both sides disagree on, from the
@@ -40,24 +50,39 @@ pub struct GameStep<'info> {
 /// state after the step is not the referee's loses; if neither's is, both lose.
 pub(crate) fn handler(ctx: Context<GameStep>, args: GameStepArgs) -> Result<()> {
     let game_key = ctx.accounts.game.key();
+    let scene = ctx
+        .accounts
+        .input
+        .as_ref()
+        .filter(|buffer| buffer.is_complete())
+        .map(|buffer| buffer.bytes.as_slice());
     let game = &mut ctx.accounts.game;
     let job = &mut ctx.accounts.job;
     let GamePhase::Step { element, position } = game.phase else {
         return err!(TesseraError::WrongMove);
     };
     require!(
-        state_hash::<SyscallSha256>(&args.state) == game.agreed,
+        args.state.len() <= PIXEL_STATE_BYTES
+            && state_hash::<SyscallSha256>(&args.state) == game.agreed,
         TesseraError::BadMove
     );
-    let next = check_matmul_step(
-        job.kernel_id,
-        &job.kernel_params,
-        &job.input,
-        element,
-        position,
-        args.state,
-        &args.operands,
-    )?;
+    let next = match Refereed::of(job.kernel_id, &job.kernel_params)? {
+        Refereed::Matmul(..) => {
+            let state = <[u8; 4]>::try_from(args.state.as_slice())
+                .map_err(|_| error!(TesseraError::BadStep))?;
+            check_matmul_step(
+                job.kernel_id,
+                &job.kernel_params,
+                &job.input,
+                element,
+                position,
+                state,
+                &args.operands,
+            )?
+            .to_vec()
+        }
+        Refereed::Render(tile) => check_render_step(&tile, scene, element, position, &args.state)?,
+    };
     let truth = state_hash::<SyscallSha256>(&next);
     let lost = [game.claims[0] != truth, game.claims[1] != truth];
     game.end(game_key, job, lost, GameEnd::Refereed)

@@ -4,7 +4,7 @@ use anchor_lang::system_program;
 use crate::constants::*;
 use crate::error::TesseraError;
 use crate::events::GameOpened;
-use crate::referee::matmul_of;
+use crate::referee::Refereed;
 use crate::state::{Config, Dispute, Game, GamePhase, Job, Node};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -74,8 +74,8 @@ pub(crate) fn handler(ctx: Context<OpenGame>, args: OpenGameArgs) -> Result<()> 
     } else {
         return err!(TesseraError::NotAPlayer);
     };
-    let (_, shape) = matmul_of(job.kernel_id, &job.kernel_params)?;
-    let output_len = shape
+    let refereed = Refereed::of(job.kernel_id, &job.kernel_params)?;
+    let output_len = refereed
         .outputs()
         .checked_mul(tessera_step::game::ELEMENT as u64)
         .ok_or(TesseraError::MathOverflow)?;
@@ -96,7 +96,7 @@ pub(crate) fn handler(ctx: Context<OpenGame>, args: OpenGameArgs) -> Result<()> 
     game.operators = [slot_a.operator, slot_b.operator];
     game.roots = [slot_a.root, slot_b.root];
     game.output_len = output_len;
-    game.trace_len = u64::from(shape.trace_len());
+    game.trace_len = refereed.trace_len();
     game.phase = GamePhase::Top;
     game.claims = [[0; 32]; 2];
     game.agreed = [0; 32];

@@ -126,10 +126,10 @@ pub(crate) fn handler(ctx: Context<PostJob>, args: PostJobArgs) -> Result<()> {
     let refereed = ctx.accounts.config.kernel_refereed(args.kernel_id);
     if refereed {
         // A refereed job's game needs the shape of its output and input from its params.
-        let (kind, shape) = crate::referee::matmul_of(args.kernel_id, &args.kernel_params)
+        let kernel = crate::referee::Refereed::of(args.kernel_id, &args.kernel_params)
             .map_err(|_| error!(TesseraError::BadRefereedJob))?;
         require!(
-            shape.input_len(kind) == args.input.size_bytes,
+            kernel.input_fits(args.input.size_bytes),
             TesseraError::BadRefereedJob
         );
     }

@@ -6,11 +6,16 @@
 //! output in its result store, so a worker killed mid-game continues after a restart.
 use anchor_lang::prelude::Pubkey;
 use tessera_kernels::dispute::Side;
+use tessera_kernels::dispute::Tree;
 use tessera_kernels::Job as KernelJob;
-use tessera_sdk::game::{disputed_pairs, instruction, next_action, Action, GameSide};
+use tessera_sdk::game::{
+    disputed_pairs, input_instructions, instruction, next_action, step_reads_input, Action,
+    GameSide, InputPiece,
+};
 use tessera_sdk::tessera::referee::OpenedOperand;
-use tessera_sdk::tessera::state::{Game, Job};
+use tessera_sdk::tessera::state::{Game, GamePhase, InputBuffer, Job};
 use tessera_sdk::{instructions as ix, pda};
+use tessera_step::tree::INPUT_PIECE_LEVEL;
 
 use super::Agent;
 use crate::fetch;
@@ -40,10 +45,9 @@ impl GameSide for Own<'_> {
     fn bisection(&self, element: u64, lo: u64, hi: u64) -> Result<Vec<[u8; 32]>, String> {
         self.0.bisection(element, lo, hi).map_err(why)
     }
-    fn step(&self, element: u64, position: u64) -> Result<([u8; 4], Vec<OpenedOperand>), String> {
+    fn step(&self, element: u64, position: u64) -> Result<(Vec<u8>, Vec<OpenedOperand>), String> {
         let w = self.0.witness(element, position).map_err(why)?;
-        let state = <[u8; 4]>::try_from(w.state.as_slice())
-            .map_err(|_| "a matmul state is 4 bytes".to_string())?;
+        let state = w.state;
         let operands = w
             .operands
             .iter()
@@ -165,13 +169,25 @@ impl<C: Chain + 'static> Agent<C> {
                     Action::Wait => break,
                     action => {
                         let step = matches!(action, Action::Step(_));
+                        if let (true, GamePhase::Step { position, .. }) = (step, g.phase) {
+                            if step_reads_input(job, position) {
+                                self.load_input(address, &input).await?;
+                            }
+                        }
                         let operator = self.operator();
-                        let Some(ix) =
-                            instruction(action, &operator, self.settings.node_index, address, &key)
-                        else {
+                        let instructions = instruction(
+                            action,
+                            &operator,
+                            self.settings.node_index,
+                            address,
+                            job,
+                            &key,
+                            g,
+                        );
+                        if instructions.is_empty() {
                             break;
-                        };
-                        self.send(ix).await.map(|_| step)
+                        }
+                        self.send_all(&instructions).await.map(|_| step)
                     }
                 };
                 match sent {
@@ -190,6 +206,51 @@ impl<C: Chain + 'static> Agent<C> {
                 }
                 game = self.read::<Game>(&key).await?;
             }
+        }
+        Ok(())
+    }
+}
+
+impl<C: Chain + 'static> Agent<C> {
+    /// Leaves `job`'s input buffer complete for a step that reads it (a render's scene):
+    /// opens it if nobody has, and loads the pieces not loaded yet, each proven against the
+    /// input root.
+    async fn load_input(&self, address: &Pubkey, input: &[u8]) -> anyhow::Result<()> {
+        let buffer_key = pda::input_buffer(address).0;
+        let buffer = self.read::<InputBuffer>(&buffer_key).await?;
+        if buffer.as_ref().is_some_and(InputBuffer::is_complete) {
+            return Ok(());
+        }
+        let pieces: Vec<InputPiece> = Tree(input)
+            .pieces(INPUT_PIECE_LEVEL)?
+            .into_iter()
+            .map(|p| InputPiece {
+                index: p.index as u32,
+                bytes: p.bytes,
+                siblings: p.siblings,
+            })
+            .collect();
+        for ix in input_instructions(&self.operator(), address, buffer.as_ref(), &pieces) {
+            // Another player may load the same piece first: the next read sees it.
+            if let Err(e) = self.send(ix).await {
+                tracing::debug!(job = %address, error = %e.to_string().lines().next().unwrap_or(""), "input piece not loaded");
+            }
+        }
+        tracing::info!(job = %address, "loaded the job's input for the referee");
+        Ok(())
+    }
+
+    /// Closes `job`'s input buffer if this node's operator paid for it: the rent comes back
+    /// once the job is over.
+    pub(crate) async fn close_input_if_ours(&self, address: &Pubkey) -> anyhow::Result<()> {
+        let buffer_key = pda::input_buffer(address).0;
+        match self.read::<InputBuffer>(&buffer_key).await? {
+            Some(buffer) if buffer.payer == self.operator() => {
+                self.send(ix::close_input_buffer(address, &self.operator()))
+                    .await?;
+                tracing::info!(job = %address, "closed the job's input buffer: its rent is back");
+            }
+            _ => {}
         }
         Ok(())
     }
