@@ -106,29 +106,25 @@ pub fn print_addresses(config: &NetworkConfig) {
     println!("treasury     {}", config.treasury);
 }
 
-/// Creates a token account of `mint` for `owner` and mints `amount` into it.
+/// Mints `amount` into `owner`'s associated token account of `mint` (created if missing):
+/// the account the CLI uses by default, so a funded wallet needs no `--token-account`.
 pub async fn fund<C: Chain>(
     chain: &C,
     authority: &Keypair,
     mint: &Pubkey,
     owner: &Pubkey,
     amount: u64,
-    rent: u64,
 ) -> anyhow::Result<Pubkey> {
-    let account = Keypair::new();
-    let mut ixs =
-        token::create_token_account(&authority.pubkey(), &account.pubkey(), mint, owner, rent)?;
-    ixs.push(token::mint_to(
-        mint,
-        &account.pubkey(),
-        &authority.pubkey(),
-        amount,
-    )?);
+    let account = token::associated_token_address(owner, mint);
+    let ixs = [
+        token::create_associated_token_account(&authority.pubkey(), owner, mint),
+        token::mint_to(mint, &account, &authority.pubkey(), amount)?,
+    ];
     chain
-        .send(&ixs, authority, &[&account])
+        .send(&ixs, authority, &[])
         .await
-        .context("create and fund a token account")?;
-    Ok(account.pubkey())
+        .context("create and fund the associated token account")?;
+    Ok(account)
 }
 
 async fn wait_for(chain: &RpcChain, seconds: u64) -> anyhow::Result<()> {
@@ -337,12 +333,7 @@ pub async fn localnet(
     }
     let config = set_up(&chain, &authority, &url, addresses, faucet_port, refereed).await?;
 
-    let account_rent = chain
-        .client()
-        .get_minimum_balance_for_rent_exemption(token::TOKEN_ACCOUNT_LEN)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let faucet = faucet_router(chain, authority, config.mint, account_rent);
+    let faucet = faucet_router(chain, authority, config.mint);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", faucet_port))
         .await
         .with_context(|| format!("cannot listen on 127.0.0.1:{faucet_port} for the faucet"))?;
@@ -379,7 +370,7 @@ fn which(name: &str) -> Option<PathBuf> {
     })
 }
 
-fn faucet_router(chain: RpcChain, authority: Keypair, mint: Pubkey, rent: u64) -> axum::Router {
+fn faucet_router(chain: RpcChain, authority: Keypair, mint: Pubkey) -> axum::Router {
     use axum::extract::{Path as UrlPath, Query, State};
     use std::sync::Arc;
     #[derive(serde::Deserialize)]
@@ -390,7 +381,6 @@ fn faucet_router(chain: RpcChain, authority: Keypair, mint: Pubkey, rent: u64) -
         chain: RpcChain,
         authority: Keypair,
         mint: Pubkey,
-        rent: u64,
     }
     async fn fund_wallet(
         State(f): State<Arc<Faucet>>,
@@ -417,7 +407,6 @@ fn faucet_router(chain: RpcChain, authority: Keypair, mint: Pubkey, rent: u64) -
             &f.mint,
             &owner,
             q.tokens.unwrap_or(1_000_000_000),
-            f.rent,
         )
         .await
         {
@@ -431,6 +420,5 @@ fn faucet_router(chain: RpcChain, authority: Keypair, mint: Pubkey, rent: u64) -
             chain,
             authority,
             mint,
-            rent,
         }))
 }

@@ -96,3 +96,39 @@ pub fn approve(
     spl_token::instruction::approve(&spl_token::ID, account, delegate, owner, &[], amount)
         .map_err(|e| ChainError::Build(e.to_string()))
 }
+
+/// The associated token account program (`ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL`),
+/// deployed on every cluster and loaded by the in-process bank.
+pub const ASSOCIATED_TOKEN_PROGRAM_ID: Pubkey =
+    anchor_lang::prelude::pubkey!("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL");
+
+/// `owner`'s associated token account of `mint`: the address wallets use by default.
+pub fn associated_token_address(owner: &Pubkey, mint: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(
+        &[owner.as_ref(), spl_token::ID.as_ref(), mint.as_ref()],
+        &ASSOCIATED_TOKEN_PROGRAM_ID,
+    )
+    .0
+}
+
+/// Creates `owner`'s associated token account of `mint` if it does not exist yet (the
+/// program's `CreateIdempotent`, instruction 1); `payer` pays its rent.
+pub fn create_associated_token_account(
+    payer: &Pubkey,
+    owner: &Pubkey,
+    mint: &Pubkey,
+) -> Instruction {
+    use anchor_lang::solana_program::instruction::AccountMeta;
+    Instruction {
+        program_id: ASSOCIATED_TOKEN_PROGRAM_ID,
+        accounts: vec![
+            AccountMeta::new(*payer, true),
+            AccountMeta::new(associated_token_address(owner, mint), false),
+            AccountMeta::new_readonly(*owner, false),
+            AccountMeta::new_readonly(*mint, false),
+            AccountMeta::new_readonly(anchor_lang::solana_program::system_program::ID, false),
+            AccountMeta::new_readonly(spl_token::ID, false),
+        ],
+        data: vec![1],
+    }
+}
