@@ -1,8 +1,10 @@
 //! The kernels. Each file holds one kernel's params, CPU implementation and CUDA source.
-mod matmul;
-mod mlp;
-mod render;
-mod train;
+//! Each module is public for its limits (`render::MAX_SPP`, …), which the CLI's job spec
+//! checks fields against.
+pub mod matmul;
+pub mod mlp;
+pub mod render;
+pub mod train;
 
 pub use matmul::{MatmulF32, MatmulI8, MatmulParams, MAX_MATMUL_DIM};
 pub use mlp::{MlpInfer, MlpParams};
