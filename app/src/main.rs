@@ -2,7 +2,8 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use tessera_app::commands::{self, Connection, JobCommand, NodeCommand};
+use tessera_app::commands::{self, Connection, NodeCommand};
+use tessera_app::job::{self, JobCommand};
 use tessera_app::{demo, gov, localnet, sim};
 
 fn keygen(out: &std::path::Path) -> anyhow::Result<()> {
@@ -115,8 +116,13 @@ enum NetworkCommand {
 
 #[derive(Subcommand)]
 enum ConfigCommand {
-    /// The cluster, keypair and the network's addresses and parameters.
+    /// The cluster and keypair in use (and where each setting came from), the network's
+    /// addresses and parameters.
     Show,
+    /// Save a default for this CLI: `url URL` (the cluster's JSON-RPC URL) or `keypair FILE`.
+    Set { key: String, value: String },
+    /// Remove a saved default: `url` or `keypair`.
+    Unset { key: String },
 }
 
 /// Rust ignores SIGPIPE, so `println!` panics with "failed printing to stdout: Broken pipe"
@@ -170,19 +176,31 @@ fn main() -> std::process::ExitCode {
         }
     };
     let conn = cli.connection;
-    let url = conn.url.clone();
+    let url = conn.url();
     let result = runtime.block_on(async move {
         let chain = conn.chain();
         let signer = || conn.signer();
         match cli.command {
             Command::Demo { out } => demo::run(&out).await,
             Command::Sim(config) => sim::run(&config).await.map(|report| report.passed),
-            Command::Job(c) => commands::job(&chain, &signer, c).await.map(|()| true),
-            Command::Node(c) => commands::node(&chain, &signer, c).await.map(|()| true),
+            Command::Job(c) => job::job(&chain, &signer, c, conn.base_units)
+                .await
+                .map(|()| true),
+            Command::Node(c) => commands::node(&chain, &signer, c, conn.base_units)
+                .await
+                .map(|()| true),
             Command::Gov(c) => gov::gov(&chain, &signer, c).await.map(|()| true),
-            Command::Network(NetworkCommand::Stats) => commands::stats(&chain).await.map(|()| true),
+            Command::Network(NetworkCommand::Stats) => commands::stats(&chain, conn.base_units)
+                .await
+                .map(|()| true),
             Command::Config(ConfigCommand::Show) => {
                 commands::config_show(&chain, &conn).await.map(|()| true)
+            }
+            Command::Config(ConfigCommand::Set { key, value }) => {
+                commands::config_set(&key, Some(&value)).map(|()| true)
+            }
+            Command::Config(ConfigCommand::Unset { key }) => {
+                commands::config_set(&key, None).map(|()| true)
             }
             Command::Migrate { mint } => migrate(&conn, &mint).await.map(|()| true),
             Command::Keygen { out } => keygen(&out).map(|()| true),
@@ -196,9 +214,7 @@ fn main() -> std::process::ExitCode {
                 refereed,
             } => {
                 let validator = if attach {
-                    localnet::Validator::Attach {
-                        url: conn.url.clone(),
-                    }
+                    localnet::Validator::Attach { url: conn.url() }
                 } else {
                     localnet::Validator::Start {
                         so: &program,
