@@ -100,14 +100,36 @@ wait_for() { # seconds command...
 }
 
 submitter_token=$(fund "$E2E_DIR/submitter.json")
-submit() { # nonce replicas -> job address
+input() { # nonce -> a random 8×10 · 10×12 matmul_f32 input in $E2E_DIR/input-<nonce>.bin
   python3 -c "
 import struct, random
 random.seed($1)
 open('$E2E_DIR/input-$1.bin', 'wb').write(b''.join(struct.pack('<f', random.uniform(-1, 1)) for _ in range(8*10 + 10*12)))"
-  tessera --keypair "$E2E_DIR/submitter.json" job submit --kernel matmul_f32 \
+}
+submit() { # nonce replicas -> job address (flags, as a script would; the faucet's token account)
+  input "$1"
+  tessera --keypair "$E2E_DIR/submitter.json" job submit --yes --kernel matmul_f32 \
     --params-hex 080000000c0000000a000000 --input "$E2E_DIR/input-$1.bin" --replicas "$2" \
     --reward 1000000 --nonce "$1" --token-account "$submitter_token" | awk '/^job /{print $2}'
+}
+submit_spec() { # nonce replicas -> job address (a spec file, as a person would; the wallet's
+  # associated token account, which the faucet funded, by default)
+  input "$1"
+  cat >"$E2E_DIR/job-$1.toml" <<EOF
+version = 1
+kernel = "matmul_f32"
+replicas = $2
+reward = "1"
+deadline = "1h"
+[matmul]
+m = 8
+n = 12
+k = 10
+[input]
+path = "input-$1.bin"
+EOF
+  tessera --keypair "$E2E_DIR/submitter.json" job submit --yes "$E2E_DIR/job-$1.toml" \
+    --nonce "$1" | awk '/^job /{print $2}'
 }
 claimed() { tessera job status "$1" | grep -c "^  slot " | grep -qx "$2"; }
 ended() { shows "status \(Accepted\|InputUnavailable\|NoQuorum\|NoResult\|Refuted\)" tessera job status "$1"; }
@@ -131,15 +153,15 @@ shows "escalated false" tessera job status "$job1"
 shows "dispute since" tessera job status "$job1"
 shows "over (closed)" tessera job status "$job1"
 shows "its challenge window closed at" tessera job status "$job1"
-tessera --keypair "$E2E_DIR/submitter.json" job result "$job1" --out "$E2E_DIR/result-1.bin"
+tessera --keypair "$E2E_DIR/submitter.json" job result "$job1" --out "$E2E_DIR/result-1.npy"
 liar_node=$(node_of liar)
 tessera node show "$liar_node"
-shows "slashed [1-9]" tessera node show "$liar_node"
+shows "slashed [1-9]" tessera --base-units node show "$liar_node"
 echo "e2e: job 1 settled by a dispute game between worker processes and a challenge window, the liar slashed, the result verified" >&2
 
 # 2. A worker killed with -9 after committing, then restarted.
 kill -9 "$(cat "$E2E_DIR/liar/pid")" || true
-job2=$(submit 2 2)
+job2=$(submit_spec 2 2)
 echo "e2e: job 2 $job2" >&2
 wait_for 60 claimed "$job2" 2 || { tessera job status "$job2"; exit 1; }
 committed() { [ "$(tessera job status "$1" | grep -c "^  slot .*Committed")" -ge 1 ]; }
@@ -156,6 +178,6 @@ for w in honest1 honest2 honest3; do
 done
 wait_for 120 ended "$job2" || { tessera job status "$job2"; exit 1; }
 shows "status Accepted" tessera job status "$job2"
-shows "earnings [1-9]" tessera node show "$victim"
+shows "earnings [1-9]" tessera --base-units node show "$victim"
 tessera network stats
 echo "e2e: job 2 settled after a kill -9 and restart; every check passed in $(( $(date +%s) - start )) s" >&2
