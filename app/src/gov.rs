@@ -10,7 +10,8 @@ use tessera_sdk::tessera::state::{
 };
 use tessera_sdk::{instructions as ix, pda};
 
-use crate::commands::{kernel_id, network, pubkey, send, SignerFn};
+use crate::commands::{amounts, kernel_id, network, pubkey, send, SignerFn};
+use crate::spec::units::Amounts;
 
 #[derive(Subcommand)]
 pub enum GovCommand {
@@ -311,7 +312,7 @@ pub fn phase(p: &Proposal, now: i64) -> String {
     }
 }
 
-pub fn describe_action(action: &ProposalAction) -> String {
+pub fn describe_action(action: &ProposalAction, a: &Amounts) -> String {
     match action {
         ProposalAction::UpdateParams(c) => {
             let set = [
@@ -405,7 +406,7 @@ pub fn describe_action(action: &ProposalAction) -> String {
         ProposalAction::SetPaused(true) => "pause new jobs".into(),
         ProposalAction::SetPaused(false) => "resume new jobs".into(),
         ProposalAction::TreasuryGrant { recipient, amount } => {
-            format!("treasury grant of {amount} to {recipient}")
+            format!("treasury grant of {} to {recipient}", a.show(*amount))
         }
         ProposalAction::UpdateGovernance(c) => {
             let set = [
@@ -440,7 +441,7 @@ fn assignments(set: &[(&str, Option<String>)]) -> String {
         .join(", ")
 }
 
-pub fn describe_proposal(p: &Proposal, now: i64) -> String {
+pub fn describe_proposal(p: &Proposal, now: i64, a: &Amounts) -> String {
     let votes = p.yes.saturating_add(p.no).saturating_add(p.abstain);
     let quorum = tessera_sdk::tessera::math::mul_bps(p.total_power, u64::from(p.quorum_bps)).max(1);
     let decided = p.yes.saturating_add(p.no);
@@ -456,28 +457,39 @@ pub fn describe_proposal(p: &Proposal, now: i64) -> String {
         p.id,
         p.title,
         p.proposer,
-        describe_action(&p.action),
+        describe_action(&p.action, a),
         phase(p, now),
-        p.yes,
-        p.no,
-        p.abstain,
+        a.show(p.yes),
+        a.show(p.no),
+        a.show(p.abstain),
         p.voters,
-        votes,
-        p.total_power,
+        a.show(votes),
+        a.show(p.total_power),
         pct(votes, p.total_power),
         f64::from(p.quorum_bps) / 100.0,
-        quorum,
+        a.show(quorum),
         if votes >= quorum { "reached" } else { "not reached" },
         pct(p.yes, decided),
         f64::from(p.pass_threshold_bps) / 100.0,
-        p.deposit,
+        a.show(p.deposit),
     )
 }
 
+/// Runs a `tessera gov` command, amounts in tokens.
 pub async fn gov<C: Chain>(
     chain: &C,
     signer: SignerFn<'_>,
     command: GovCommand,
+) -> anyhow::Result<()> {
+    run(chain, signer, command, false).await
+}
+
+/// Runs a `tessera gov` command; `base_units` prints amounts in base units, not tokens.
+pub async fn run<C: Chain>(
+    chain: &C,
+    signer: SignerFn<'_>,
+    command: GovCommand,
+    base_units: bool,
 ) -> anyhow::Result<()> {
     match command {
         GovCommand::Init(args) => {
@@ -569,6 +581,7 @@ pub async fn gov<C: Chain>(
             Ok(())
         }
         GovCommand::Vote { id, choice, nodes } => {
+            let a = amounts(chain, base_units).await?;
             let signer = signer()?;
             let me = signer.pubkey();
             proposal(chain, id).await?;
@@ -618,9 +631,9 @@ pub async fn gov<C: Chain>(
             println!(
                 "voted {:?} with {} (deposit {}, stake {})",
                 record.choice,
-                record.deposit_power + record.stake_power,
-                record.deposit_power,
-                record.stake_power
+                a.show(record.deposit_power.saturating_add(record.stake_power)),
+                a.show(record.deposit_power),
+                a.show(record.stake_power)
             );
             Ok(())
         }
@@ -671,6 +684,7 @@ pub async fn gov<C: Chain>(
             .await
         }
         GovCommand::List => {
+            let a = amounts(chain, base_units).await?;
             let now = chain.clock().await?.unix_timestamp;
             let mut proposals = list::<Proposal, _>(chain, &[]).await?;
             proposals.sort_by_key(|(_, p)| p.id);
@@ -683,9 +697,9 @@ pub async fn gov<C: Chain>(
                     "{:>4} {:<32} {:>14} {:>14} {:>14}  {}",
                     p.id,
                     p.title.chars().take(32).collect::<String>(),
-                    p.yes,
-                    p.no,
-                    p.abstain,
+                    a.show(p.yes),
+                    a.show(p.no),
+                    a.show(p.abstain),
                     phase(p, now)
                 );
             }
@@ -697,15 +711,16 @@ pub async fn gov<C: Chain>(
                     duration(g.params.execution_window_secs.into()),
                     f64::from(g.params.quorum_bps) / 100.0,
                     f64::from(g.params.pass_threshold_bps) / 100.0,
-                    g.params.proposal_deposit
+                    a.show(g.params.proposal_deposit)
                 );
             }
             Ok(())
         }
         GovCommand::Show { id } => {
+            let a = amounts(chain, base_units).await?;
             let p = proposal(chain, id).await?;
             let now = chain.clock().await?.unix_timestamp;
-            print!("{}", describe_proposal(&p, now));
+            print!("{}", describe_proposal(&p, now, &a));
             Ok(())
         }
     }

@@ -23,8 +23,13 @@ async fn migrate(conn: &Connection, mint: &str) -> anyhow::Result<()> {
     let mint: anchor_lang::prelude::Pubkey = mint
         .parse()
         .map_err(|_| anyhow::anyhow!("mint `{mint}` is not a base58 address"))?;
-    let config =
-        localnet::migrate(&conn.chain(), &authority, &mint, localnet::default_params()).await?;
+    let config = localnet::migrate(
+        &conn.chain()?,
+        &authority,
+        &mint,
+        localnet::default_params(),
+    )
+    .await?;
     localnet::print_addresses(&config);
     Ok(())
 }
@@ -176,9 +181,16 @@ fn main() -> std::process::ExitCode {
         }
     };
     let conn = cli.connection;
-    let url = conn.url();
+    let url = match conn.url() {
+        Ok(url) => url,
+        Err(e) => {
+            eprintln!("tessera: {e:#}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let rpc_url = url.clone();
     let result = runtime.block_on(async move {
-        let chain = conn.chain();
+        let chain = tessera_sdk::RpcChain::new(rpc_url.clone());
         let signer = || conn.signer();
         match cli.command {
             Command::Demo { out } => demo::run(&out).await,
@@ -189,7 +201,9 @@ fn main() -> std::process::ExitCode {
             Command::Node(c) => commands::node(&chain, &signer, c, conn.base_units)
                 .await
                 .map(|()| true),
-            Command::Gov(c) => gov::gov(&chain, &signer, c).await.map(|()| true),
+            Command::Gov(c) => gov::run(&chain, &signer, c, conn.base_units)
+                .await
+                .map(|()| true),
             Command::Network(NetworkCommand::Stats) => commands::stats(&chain, conn.base_units)
                 .await
                 .map(|()| true),
@@ -214,7 +228,7 @@ fn main() -> std::process::ExitCode {
                 refereed,
             } => {
                 let validator = if attach {
-                    localnet::Validator::Attach { url: conn.url() }
+                    localnet::Validator::Attach { url: rpc_url }
                 } else {
                     localnet::Validator::Start {
                         so: &program,

@@ -121,17 +121,21 @@ async fn govern_the_network_with_the_cli() {
         .unwrap();
     let p = env.proposal(0);
     let now = env.chain.get_clock().unix_timestamp;
-    let shown = describe_proposal(&p, now);
+    let shown = describe_proposal(
+        &p,
+        now,
+        &tessera_app::spec::units::Amounts {
+            decimals: 6,
+            base_units: false,
+        },
+    );
     assert!(shown.contains("set slash_bps=7000"), "{shown}");
     assert!(
-        shown.contains("yes 50000000  no 0  abstain 0  (1 voters)"),
+        shown.contains("yes 50  no 0  abstain 0  (1 voters)"),
         "{shown}"
     );
     assert!(shown.contains("voting, 10m 0s left"), "{shown}");
-    assert!(
-        shown.contains("quorum 20.0% = 10000000: reached"),
-        "{shown}"
-    );
+    assert!(shown.contains("quorum 20.0% = 10: reached"), "{shown}");
 
     // Its deposit is locked while the vote is open.
     let err = gov::gov(
