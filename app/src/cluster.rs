@@ -92,49 +92,42 @@ pub struct Resolved {
     pub keypair: Sourced<PathBuf>,
 }
 
+/// The first value that is set, and where it came from; else the default.
+fn first_set<T>(choices: [(Option<T>, String); 3], default: (T, String)) -> Sourced<T> {
+    let (value, from) = choices
+        .into_iter()
+        .find_map(|(value, from)| value.map(|v| (v, from)))
+        .unwrap_or(default);
+    Sourced { value, from }
+}
+
 /// Resolves the flags (or their environment variables) against the config files.
 pub fn resolve(url: Option<&str>, keypair: Option<&Path>) -> anyhow::Result<Resolved> {
     let cli_path = cli_config_path();
     let cli = CliConfig::read(&cli_path)?;
     let solana_path = solana_config_path();
     let (solana_url, solana_keypair) = read_solana_config(&solana_path);
-    let flag = "--url or TESSERA_URL".to_string();
-    let url = match (url, cli.url, solana_url) {
-        (Some(u), _, _) => Sourced {
-            value: u.to_string(),
-            from: flag,
-        },
-        (None, Some(u), _) => Sourced {
-            value: u,
-            from: cli_path.display().to_string(),
-        },
-        (None, None, Some(u)) => Sourced {
-            value: u,
-            from: solana_path.display().to_string(),
-        },
-        (None, None, None) => Sourced {
-            value: LOCAL_URL.into(),
-            from: "default (the local validator)".into(),
-        },
-    };
-    let keypair = match (keypair, cli.keypair, solana_keypair) {
-        (Some(k), _, _) => Sourced {
-            value: k.to_path_buf(),
-            from: "--keypair or TESSERA_KEYPAIR".into(),
-        },
-        (None, Some(k), _) => Sourced {
-            value: k,
-            from: cli_path.display().to_string(),
-        },
-        (None, None, Some(k)) => Sourced {
-            value: k,
-            from: solana_path.display().to_string(),
-        },
-        (None, None, None) => Sourced {
-            value: home().join(".config/solana/id.json"),
-            from: "default".into(),
-        },
-    };
+    let cli_from = cli_path.display().to_string();
+    let solana_from = solana_path.display().to_string();
+    let url = first_set(
+        [
+            (url.map(str::to_string), "--url or TESSERA_URL".into()),
+            (cli.url, cli_from.clone()),
+            (solana_url, solana_from.clone()),
+        ],
+        (LOCAL_URL.into(), "default (the local validator)".into()),
+    );
+    let keypair = first_set(
+        [
+            (
+                keypair.map(Path::to_path_buf),
+                "--keypair or TESSERA_KEYPAIR".into(),
+            ),
+            (cli.keypair, cli_from),
+            (solana_keypair, solana_from),
+        ],
+        (home().join(".config/solana/id.json"), "default".into()),
+    );
     Ok(Resolved { url, keypair })
 }
 

@@ -24,11 +24,11 @@ use crate::spec::units::Amounts;
 /// Where to connect and who signs.
 #[derive(Args, Clone, Debug, Default)]
 pub struct Connection {
-    /// JSON-RPC URL of the cluster; default from `tessera config set --url`, else the Solana
+    /// JSON-RPC URL of the cluster; default from `tessera config set url URL`, else the Solana
     /// CLI's config, else the local validator (http://127.0.0.1:8899).
     #[arg(long, short = 'u', env = "TESSERA_URL", global = true)]
     pub url: Option<String>,
-    /// Keypair file (Solana CLI format); default from `tessera config set --keypair`, else the
+    /// Keypair file (Solana CLI format); default from `tessera config set keypair FILE`, else the
     /// Solana CLI's config, else ~/.config/solana/id.json.
     #[arg(long, short = 'k', env = "TESSERA_KEYPAIR", global = true)]
     pub keypair: Option<PathBuf>,
@@ -43,16 +43,13 @@ impl Connection {
         cluster::resolve(self.url.as_deref(), self.keypair.as_deref())
     }
 
-    pub fn url(&self) -> String {
-        self.resolve().map(|r| r.url.value).unwrap_or_else(|_| {
-            self.url
-                .clone()
-                .unwrap_or_else(|| cluster::LOCAL_URL.into())
-        })
+    /// The cluster's URL; a config file that does not parse is an error, never skipped.
+    pub fn url(&self) -> anyhow::Result<String> {
+        Ok(self.resolve()?.url.value)
     }
 
-    pub fn chain(&self) -> RpcChain {
-        RpcChain::new(self.url())
+    pub fn chain(&self) -> anyhow::Result<RpcChain> {
+        Ok(RpcChain::new(self.url()?))
     }
 
     pub fn keypair_path(&self) -> anyhow::Result<PathBuf> {
@@ -63,7 +60,7 @@ impl Connection {
         let path = self.keypair_path()?;
         solana_keypair::read_keypair_file(&path).map_err(|e| {
             anyhow::anyhow!(
-                "cannot read the keypair {}: {e} (pass --keypair, `tessera config set --keypair FILE`, or create one with `tessera keygen --out FILE`)",
+                "cannot read the keypair {}: {e} (pass --keypair, `tessera config set keypair FILE`, or create one with `tessera keygen --out FILE`)",
                 path.display()
             )
         })
@@ -283,6 +280,21 @@ pub(crate) async fn token_account_or_default<C: Chain>(
     Ok(address)
 }
 
+/// Signs and sends the instruction `build` makes from the signer's address and its token
+/// account: the one `given`, else its associated token account (see
+/// [`token_account_or_default`]).
+pub(crate) async fn send_with_token<C: Chain>(
+    chain: &C,
+    signer: SignerFn<'_>,
+    given: Option<String>,
+    what: &str,
+    build: impl FnOnce(&Pubkey, &Pubkey) -> anchor_lang::solana_program::instruction::Instruction,
+) -> anyhow::Result<()> {
+    let signer = signer()?;
+    let token = token_account_or_default(chain, &signer, given.as_deref()).await?;
+    send(chain, &signer, build(&signer.pubkey(), &token), what).await
+}
+
 /// Who signs: read lazily, so commands that only read never need a keypair.
 pub type SignerFn<'a> = &'a (dyn Fn() -> anyhow::Result<Keypair> + Sync);
 
@@ -335,14 +347,9 @@ pub async fn node<C: Chain>(
             amount,
             token_account,
         } => {
-            let signer = signer()?;
-            let token = token_account_or_default(chain, &signer, token_account.as_deref()).await?;
-            send(
-                &chain,
-                &signer,
-                ix::stake(&signer.pubkey(), index, &token, amount),
-                "stake",
-            )
+            send_with_token(chain, signer, token_account, "stake", |me, token| {
+                ix::stake(me, index, token, amount)
+            })
             .await
         }
         NodeCommand::Unstake { index, amount } => {
@@ -361,23 +368,18 @@ pub async fn node<C: Chain>(
             token_account,
             earnings,
         } => {
-            let signer = signer()?;
-            let token = token_account_or_default(chain, &signer, token_account.as_deref()).await?;
-            let instruction = if earnings {
-                ix::withdraw_earnings(&signer.pubkey(), index, &token, amount)
+            let what = if earnings {
+                "withdraw_earnings"
             } else {
-                ix::withdraw_stake(&signer.pubkey(), index, &token, amount)
+                "withdraw_stake"
             };
-            send(
-                &chain,
-                &signer,
-                instruction,
+            send_with_token(chain, signer, token_account, what, |me, token| {
                 if earnings {
-                    "withdraw_earnings"
+                    ix::withdraw_earnings(me, index, token, amount)
                 } else {
-                    "withdraw_stake"
-                },
-            )
+                    ix::withdraw_stake(me, index, token, amount)
+                }
+            })
             .await
         }
         NodeCommand::Show { node, index } => {

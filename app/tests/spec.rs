@@ -142,6 +142,17 @@ fn malformed_specs_name_the_field_in_one_line() {
             "field `colour`",
             "unknown field",
         ),
+        // missing field
+        (
+            render.replace("samples = 8 ", "# samples = 8 "),
+            "field `render.samples`",
+            "missing field `samples`",
+        ),
+        (
+            matmul.replace("reward = \"1.5\"\n", ""),
+            "field `reward`",
+            "missing field `reward`",
+        ),
         // wrong unit
         (
             matmul.replace("reward = \"1.5\"", "reward = \"1.5\"\ndeadline = \"10 parsecs\""),
@@ -219,6 +230,22 @@ fn malformed_specs_name_the_field_in_one_line() {
             matmul.replace(&input.display().to_string(), "/nonexistent/ab.bin"),
             "field `input.path`",
             "cannot read /nonexistent/ab.bin",
+        ),
+        (
+            matmul.replace(
+                &format!("path = \"{}\"", input.display()),
+                "uri = \"https://example.org/ab.bin\"",
+            ),
+            "field `input.root`",
+            "needs its root",
+        ),
+        (
+            matmul.replace(
+                &format!("path = \"{}\"", input.display()),
+                &format!("uri = \"https://example.org/ab.bin\"\nroot = \"{}\"\nsize_bytes = 50", "ab".repeat(32)),
+            ),
+            "field `input.size_bytes`",
+            "needs 72",
         ),
         // wrong type, wrong section, wrong kernel, wrong version
         (

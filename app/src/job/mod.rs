@@ -18,7 +18,7 @@ use tessera_sdk::{instructions as ix, pda};
 use tessera_worker::fetch::input_root;
 use tessera_worker::store::hex;
 
-use crate::commands::{amounts, pubkey, send, token_account_or_default, SignerFn};
+use crate::commands::{amounts, pubkey, send_with_token, SignerFn};
 use crate::spec::units::Amounts;
 pub use submit::SubmitArgs;
 
@@ -123,28 +123,18 @@ pub async fn job<C: Chain>(
             nonce,
             token_account,
         } => {
-            let signer = signer()?;
-            let token = token_account_or_default(chain, &signer, token_account.as_deref()).await?;
-            send(
-                &chain,
-                &signer,
-                ix::cancel_job(&signer.pubkey(), nonce, &token),
-                "cancel_job",
-            )
+            send_with_token(chain, signer, token_account, "cancel_job", |me, token| {
+                ix::cancel_job(me, nonce, token)
+            })
             .await
         }
         JobCommand::Close {
             nonce,
             token_account,
         } => {
-            let signer = signer()?;
-            let token = token_account_or_default(chain, &signer, token_account.as_deref()).await?;
-            send(
-                &chain,
-                &signer,
-                ix::close_job(&signer.pubkey(), nonce, &token),
-                "close_job",
-            )
+            send_with_token(chain, signer, token_account, "close_job", |me, token| {
+                ix::close_job(me, nonce, token)
+            })
             .await
         }
         JobCommand::List { mine } => {

@@ -248,20 +248,17 @@ fn confirm(question: &str) -> anyhow::Result<bool> {
     Ok(matches!(line.trim(), "y" | "Y" | "yes" | "Yes"))
 }
 
-/// Writes the scene a spec built, unless a different file is already there (an earlier
-/// job may still read it): nothing a running job needs is overwritten.
-fn write_scene(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+/// Refuses a scene file that exists with other bytes: a job posted earlier may still read
+/// it, so nothing a running job needs is overwritten. `Ok(true)`: it is to be written.
+fn scene_to_write(path: &Path, bytes: &[u8]) -> anyhow::Result<bool> {
     match std::fs::read(path) {
-        Ok(existing) if existing == bytes => return Ok(()),
+        Ok(existing) if existing == bytes => Ok(false),
         Ok(_) => bail!(
             "field `scene`: {} exists and holds another scene (a job posted earlier may still read it); move it away or rename the spec",
             path.display()
         ),
-        Err(_) => {}
+        Err(_) => Ok(true),
     }
-    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
-    println!("wrote the scene to {}", path.display());
-    Ok(())
 }
 
 pub async fn submit<C: Chain>(
@@ -270,11 +267,21 @@ pub async fn submit<C: Chain>(
     args: SubmitArgs,
     base_units: bool,
 ) -> anyhow::Result<()> {
-    let network = network(chain).await?;
-    let decimals = mint_decimals(chain, &network.mint).await?;
-    let plan = match &args.spec {
+    // A spec's own fields are checked before the cluster is asked anything.
+    let spec = match &args.spec {
         Some(path) => {
             let spec = JobSpec::read(path)?;
+            spec.kernel_spec()
+                .and_then(|k| k.jobs())
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            Some(spec)
+        }
+        None => None,
+    };
+    let network = network(chain).await?;
+    let decimals = mint_decimals(chain, &network.mint).await?;
+    let plan = match (&args.spec, spec) {
+        (Some(path), Some(spec)) => {
             let dir = path.parent().unwrap_or(Path::new("."));
             let dir = if dir.as_os_str().is_empty() {
                 Path::new(".")
@@ -287,12 +294,16 @@ pub async fn submit<C: Chain>(
             spec.plan(dir, &name, decimals)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
         }
-        None => plan_from_flags(&args)?,
+        _ => plan_from_flags(&args)?,
     };
     plan.check_network(&network).map_err(|e| match &args.spec {
         Some(path) => anyhow::anyhow!("{}: {e}", path.display()),
         None => anyhow::anyhow!("{e}"),
     })?;
+    let write_scene = match &plan.input.write {
+        Some((path, bytes)) => scene_to_write(path, bytes)?,
+        None => false,
+    };
     let signer = signer()?;
     let amounts = Amounts {
         decimals,
@@ -321,8 +332,9 @@ pub async fn submit<C: Chain>(
     {
         bail!("not posted");
     }
-    if let Some((path, bytes)) = &plan.input.write {
-        write_scene(path, bytes)?;
+    if let (true, Some((path, bytes))) = (write_scene, &plan.input.write) {
+        std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        println!("wrote the scene to {}", path.display());
     }
     let first = args.nonce.unwrap_or_else(|| {
         std::time::SystemTime::now()

@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use tessera_kernels::{Job, Kernel, KernelId};
-use tessera_sdk::tessera::constants::{MAX_INPUT_URI_LEN, MAX_REPLICAS_CEILING, REGION_COUNT};
+use tessera_sdk::tessera::constants::{
+    MAX_INPUT_BYTES, MAX_INPUT_URI_LEN, MAX_REPLICAS_CEILING, REGION_COUNT,
+};
 use tessera_sdk::tessera::state::{Config, Requirements};
 
 pub use kernel::{KernelSpec, MatmulSpec, MlpLayerSpec, MlpSpec, RenderSpec, TrainSpec};
@@ -165,34 +167,40 @@ pub struct Plan {
     pub requirements: Requirements,
 }
 
-/// The field a TOML error is about: `section.key` from the line its span starts on.
+/// The field a TOML error is about: `section.key`, from the key serde names (an unknown or a
+/// missing field) or the key on the line the error's span starts on, in the table that line
+/// belongs to.
 fn toml_error(source: &str, e: &toml::de::Error) -> FieldError {
     let message = e.message().trim().to_string();
     let Some(span) = e.span() else {
         return FieldError::new("(file)", message);
     };
+    let header = |l: &str| l.trim_matches(|c| c == '[' || c == ']').trim().to_string();
     let before = &source[..span.start.min(source.len())];
     let line_no = before.matches('\n').count() + 1;
     let line = source.lines().nth(line_no - 1).unwrap_or("").trim();
-    let table = before
-        .lines()
-        .rev()
-        .map(str::trim)
-        .find(|l| l.starts_with('['))
-        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+    let table = if line.starts_with('[') {
+        Some(header(line))
+    } else {
+        before
+            .lines()
+            .rev()
+            .map(str::trim)
+            .find(|l| l.starts_with('['))
+            .map(header)
+    };
+    let named = ["unknown field `", "missing field `"]
+        .iter()
+        .find_map(|p| message.strip_prefix(p))
+        .and_then(|m| m.split('`').next());
     let key = line
         .split_once('=')
         .map(|(k, _)| k.trim().to_string())
-        .filter(|k| !k.starts_with('['));
-    // An unknown field's message names it; a wrong value's names the key on its line.
-    let unknown = message
-        .strip_prefix("unknown field `")
-        .and_then(|m| m.split('`').next());
-    let leaf = unknown.map(str::to_string).or(key);
-    let field = match (table, leaf) {
-        (Some(t), Some(k)) if !line.starts_with('[') || unknown.is_some() => format!("{t}.{k}"),
+        .filter(|_| !line.starts_with('['));
+    let field = match (table, named.map(str::to_string).or(key)) {
+        (Some(t), Some(k)) => format!("{t}.{k}"),
         (None, Some(k)) => k,
-        (Some(t), _) => t,
+        (Some(t), None) => t,
         (None, None) => "(top level)".into(),
     };
     FieldError::new(&field, format!("{message} (line {line_no})"))
@@ -443,6 +451,12 @@ impl JobSpec {
                 let size = input.size_bytes.ok_or_else(|| {
                     FieldError::new("input.size_bytes", "a URI input needs its size".into())
                 })?;
+                if !(1..=MAX_INPUT_BYTES).contains(&size) {
+                    return Err(FieldError::new(
+                        "input.size_bytes",
+                        format!("{size} is out of bounds 1..={MAX_INPUT_BYTES}"),
+                    ));
+                }
                 if let Some(want) = expected.filter(|w| *w != size) {
                     return Err(FieldError::new(
                         "input.size_bytes",

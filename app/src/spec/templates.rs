@@ -143,7 +143,7 @@ pub fn template(kernel: KernelId) -> String {
         KernelId::MlpInfer => MLP.to_string(),
         KernelId::TrainStep => TRAIN.to_string(),
     };
-    text.replace("{COMMON}", COMMON.trim_start_matches('\n'))
+    text.replace("{COMMON}", COMMON)
 }
 
 #[cfg(test)]
