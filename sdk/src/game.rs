@@ -154,6 +154,17 @@ pub fn input_instructions(
 
 /// The pairs of slots of `job` that must play a game: both revealed computed roots and the
 /// roots differ (lower index first).
+/// The pairs of slots whose game is to be played or was played: the disputed pairs, and the
+/// pairs that opened a game even if a side has since been eliminated (a won game stays to be
+/// closed, and shown, after the challenge window records its loser as eliminated).
+pub fn game_pairs(job: &tessera::state::Job) -> Vec<[u8; 2]> {
+    (0..job.slots.len())
+        .flat_map(|b| (0..b).map(move |a| (a, b)))
+        .filter(|(a, b)| job.disputes(*a, *b) || job.dispute.opened(*a, *b))
+        .map(|(a, b)| [a as u8, b as u8])
+        .collect()
+}
+
 pub fn disputed_pairs(job: &tessera::state::Job) -> Vec<[u8; 2]> {
     // At most `MAX_SLOTS` (8) slots: an index fits a byte.
     job.disputed_pairs()

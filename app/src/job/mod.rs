@@ -196,11 +196,7 @@ pub async fn describe_dispute<C: Chain>(
     ));
     // Every game still to play, and every game played (a slot that lost one is eliminated
     // from later pairings, but its games stay on record).
-    let pairs = (0..job.slots.len())
-        .flat_map(|b| (0..b).map(move |a| (a, b)))
-        .filter(|(a, b)| job.disputes(*a, *b) || job.dispute.opened(*a, *b))
-        .map(|(a, b)| [a as u8, b as u8]);
-    for pair in pairs {
+    for pair in tessera_sdk::game::game_pairs(job) {
         let key = pda::game(address, pair).0;
         let opened = job
             .dispute

@@ -9,8 +9,8 @@ use tessera_kernels::dispute::Side;
 use tessera_kernels::dispute::Tree;
 use tessera_kernels::Job as KernelJob;
 use tessera_sdk::game::{
-    disputed_pairs, input_instructions, instruction, next_action, step_reads_input, Action,
-    GameSide, InputPiece,
+    game_pairs, input_instructions, instruction, next_action, step_reads_input, Action, GameSide,
+    InputPiece,
 };
 use tessera_sdk::tessera::referee::OpenedOperand;
 use tessera_sdk::tessera::state::{Game, GamePhase, InputBuffer, Job};
@@ -72,7 +72,9 @@ impl<C: Chain + 'static> Agent<C> {
         let Some(me) = job.slots.iter().position(|s| s.node == self.node()) else {
             return Ok(());
         };
-        let pairs: Vec<[u8; 2]> = disputed_pairs(job)
+        // Every game of this slot's, played or to play: a game it won stays to be closed after
+        // the challenge window has recorded the loser as eliminated.
+        let pairs: Vec<[u8; 2]> = game_pairs(job)
             .into_iter()
             .filter(|p| usize::from(p[0]) == me || usize::from(p[1]) == me)
             .collect();
