@@ -262,7 +262,16 @@ pub(crate) async fn token_account_or_default<C: Chain>(
     if let Some(given) = given {
         return pubkey("token account", given);
     }
-    let mint = network(chain).await?.mint;
+    associated_token_account(chain, signer, &network(chain).await?.mint).await
+}
+
+/// The signer's associated token account of `mint`, created (and said so) if missing.
+pub(crate) async fn associated_token_account<C: Chain>(
+    chain: &C,
+    signer: &Keypair,
+    mint: &Pubkey,
+) -> anyhow::Result<Pubkey> {
+    let mint = *mint;
     let address = token::associated_token_address(&signer.pubkey(), &mint);
     if chain.account(&address).await?.is_none() {
         println!(

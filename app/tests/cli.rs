@@ -325,6 +325,11 @@ async fn submit_a_render_from_a_spec_file_and_read_the_png_back() {
     let jobs: Vec<_> = (100..104)
         .map(|n| pda::job(&submitter.key(), n).0)
         .collect();
+    // The escrow of the four tile jobs left the associated token account, and nothing else.
+    assert_eq!(
+        env.balance(&ata),
+        10_000_000 - 4 * tessera_tests::escrow_of(1, 500_000)
+    );
     let scene = std::fs::read(dir.join("render.scene")).unwrap();
     for (i, address) in jobs.iter().enumerate() {
         let job: Job = env.read(address);

@@ -16,7 +16,7 @@ use tessera_sdk::{instructions as ix, pda, token};
 use tessera_worker::store::parse_hex32;
 
 use crate::commands::{
-    from_hex, kernel_id, mint_decimals, network, send, token_account_or_default, SignerFn,
+    associated_token_account, from_hex, kernel_id, mint_decimals, network, pubkey, send, SignerFn,
 };
 use crate::spec::units::{format_duration, Amounts};
 use crate::spec::{JobSpec, KernelSpec, Plan, PlannedInput};
@@ -315,7 +315,10 @@ pub async fn submit<C: Chain>(
         .checked_mul(plan.jobs.len() as u64)
         .context("the escrow overflows")?;
     print!("{}", describe_escrow(&plan, &escrow, &network, &amounts));
-    let token = token_account_or_default(chain, &signer, args.token_account.as_deref()).await?;
+    let token = match args.token_account.as_deref() {
+        Some(given) => pubkey("token account", given)?,
+        None => associated_token_account(chain, &signer, &network.mint).await?,
+    };
     let balance = token_balance(chain, &token).await?;
     if balance < total {
         bail!(
@@ -341,10 +344,15 @@ pub async fn submit<C: Chain>(
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64)
     });
+    let now = chain.clock().await?.unix_timestamp;
+    let deadline = i64::try_from(plan.deadline_secs)
+        .ok()
+        .and_then(|d| now.checked_add(d))
+        .context("the deadline overflows")?;
     let mut posted = Vec::new();
     for (i, job) in plan.jobs.iter().enumerate() {
         let nonce = first.checked_add(i as u64).context("nonce overflows")?;
-        let address = post(chain, &signer, &token, &plan, job, nonce).await?;
+        let address = post(chain, &signer, &token, &plan, job, nonce, deadline).await?;
         println!(
             "job {address} (nonce {nonce}); escrowed {}",
             amounts.show(escrow.total)
@@ -367,12 +375,8 @@ async fn post<C: Chain>(
     plan: &Plan,
     job: &KernelJob,
     nonce: u64,
+    deadline: i64,
 ) -> anyhow::Result<anchor_lang::prelude::Pubkey> {
-    let now = chain.clock().await?.unix_timestamp;
-    let deadline = i64::try_from(plan.deadline_secs)
-        .ok()
-        .and_then(|d| now.checked_add(d))
-        .context("the deadline overflows")?;
     let args = PostJobArgs {
         nonce,
         kernel_id: job.kernel() as u8,

@@ -14,7 +14,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use tessera_kernels::{Job, Kernel, KernelId};
+use tessera_kernels::{Job, KernelId};
 use tessera_sdk::tessera::constants::{
     MAX_INPUT_BYTES, MAX_INPUT_URI_LEN, MAX_REPLICAS_CEILING, REGION_COUNT,
 };
@@ -420,7 +420,7 @@ impl JobSpec {
                         ),
                     ));
                 }
-                check_input(&jobs[0], &bytes).map_err(|e| {
+                jobs[0].check_input(&bytes).map_err(|e| {
                     FieldError::new("input.path", format!("{}: {e}", path.display()))
                 })?;
                 Ok(PlannedInput {
@@ -474,18 +474,6 @@ impl JobSpec {
                 })
             }
         }
-    }
-}
-
-/// The kernel's own input check (length, NaN, a scene's objects).
-fn check_input(job: &Job, bytes: &[u8]) -> Result<(), tessera_kernels::KernelError> {
-    use tessera_kernels::{MatmulF32, MatmulI8, MlpInfer, Render, TrainStep};
-    match job {
-        Job::Render(p) => Render::check_input(p, bytes),
-        Job::MatmulF32(p) => MatmulF32::check_input(p, bytes),
-        Job::MatmulI8(p) => MatmulI8::check_input(p, bytes),
-        Job::MlpInfer(p) => MlpInfer::check_input(p, bytes),
-        Job::TrainStep(p) => TrainStep::check_input(p, bytes),
     }
 }
 

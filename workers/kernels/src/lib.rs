@@ -219,6 +219,11 @@ impl Job {
         dispatch!(self, K, p => K::work_units(p))
     }
 
+    /// Checks `input` as the kernel does before running (its length, values it forbids).
+    pub fn check_input(&self, input: &[u8]) -> Result<(), KernelError> {
+        dispatch!(self, K, p => K::check_input(p, input))
+    }
+
     /// Checks `input` and runs the kernel on `backend`: the canonical output bytes.
     pub fn run(&self, input: &[u8], backend: &Backend) -> Result<Vec<u8>, KernelError> {
         dispatch!(self, K, p => K::run(p, input, backend))
