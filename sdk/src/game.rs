@@ -6,27 +6,51 @@ use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use solana_compute_budget_interface::ComputeBudgetInstruction;
 use tessera::instructions::GameStepArgs;
-use tessera::referee::{render_step_reads_scene, OpenedOperand, Refereed};
+use tessera::referee::{render_step_reads_scene, Refereed};
 use tessera::state::{Game, GamePhase, InputBuffer, Job, Move};
 
 use crate::instructions as ix;
 
 /// A side's view of its own result, computed off chain (`tessera_kernels::dispute::Side`
-/// provides every piece). An `Err` says why the side cannot compute a move (a position
-/// outside its tree or trace: a game that is not over its output).
+/// and `MlpSide` provide every piece). An `Err` says why the side cannot compute a move (a
+/// position outside its tree or trace: a game that is not over its output).
+///
+/// `tensor` is the game's disputed tensor: always the output (0) for a kernel whose output is
+/// its only tensor; for a chain kernel (an MLP's layers) the tensor the chain's bisection
+/// found.
 pub trait GameSide {
     /// The top of its result tree (sealed with the output's length: its root).
     fn top(&self) -> Result<[u8; 32], String>;
-    /// The descendants of node (`level`, `index`) four levels down.
-    fn descent(&self, level: u32, index: u64) -> Result<Vec<[u8; 32]>, String>;
-    /// Cell `index` of its output.
-    fn cell(&self, index: u64) -> Result<Vec<u8>, String>;
-    /// Its state hashes at the interior points of segment (`lo`, `hi`) of `element`'s trace.
-    fn bisection(&self, element: u64, lo: u64, hi: u64) -> Result<Vec<[u8; 32]>, String>;
-    /// The state before step `position` of `element`'s trace (its canonical bytes) and the
-    /// step's operands opened against the job's input root (none for a render step, which
-    /// reads the scene from the job's input buffer).
-    fn step(&self, element: u64, position: u64) -> Result<(Vec<u8>, Vec<OpenedOperand>), String>;
+    /// The descendants of node (`level`, `index`) of tensor `tensor`'s tree four levels down.
+    fn descent(&self, tensor: usize, level: u32, index: u64) -> Result<Vec<[u8; 32]>, String>;
+    /// Cell `index` of tensor `tensor`.
+    fn cell(&self, tensor: usize, index: u64) -> Result<Vec<u8>, String>;
+    /// Its state hashes at the interior points of segment (`lo`, `hi`) of the trace of
+    /// `element` of tensor `tensor`.
+    fn bisection(
+        &self,
+        tensor: usize,
+        element: u64,
+        lo: u64,
+        hi: u64,
+    ) -> Result<Vec<[u8; 32]>, String>;
+    /// The last move: the state before step `position` of the trace of `element` of tensor
+    /// `tensor` (its canonical bytes) and the step's operands opened against the job's input
+    /// root (none for a render step, which reads the scene from the job's input buffer) or,
+    /// for a chain kernel, against the previous tensor with its link in `chain`.
+    fn step(&self, tensor: usize, element: u64, position: u64) -> Result<GameStepArgs, String>;
+    /// A chain kernel: its link `C_j` (`C_0` is the chain's start).
+    fn link(&self, _j: usize) -> Result<[u8; 32], String> {
+        Err("this kernel's output is its only tensor: it has no chain".into())
+    }
+    /// A chain kernel: its links at the interior points of the chain's segment (`lo`, `hi`).
+    fn links(&self, _lo: u64, _hi: u64) -> Result<Vec<[u8; 32]>, String> {
+        Err("this kernel's output is its only tensor: it has no chain".into())
+    }
+    /// A chain kernel: tensor `tensor`'s root and the top of its tree.
+    fn reveal(&self, _tensor: usize) -> Result<([u8; 32], [u8; 32]), String> {
+        Err("this kernel's output is its only tensor: it has no chain".into())
+    }
 }
 
 /// What a side does next in a game.
@@ -48,20 +72,31 @@ pub fn next_action(game: &Game, side: usize, me: &dyn GameSide) -> Result<Action
         return Err(format!("side {side}: a game has sides 0 and 1"));
     }
     let posted = game.posted[side].done;
+    let tensor = usize::from(game.tensor);
     Ok(match game.phase {
         GamePhase::Ended { .. } => Action::Over,
-        GamePhase::Step { element, position } => {
-            let (state, operands) = me.step(element, position)?;
-            Action::Step(GameStepArgs { state, operands })
-        }
+        GamePhase::Step { element, position } => Action::Step(me.step(tensor, element, position)?),
         _ if posted => Action::Wait,
+        GamePhase::Links => {
+            let last = usize::from(game.tensors).saturating_sub(1);
+            Action::Move(Move::Link(me.link(last)?))
+        }
+        GamePhase::Chain { lo, hi } => {
+            Action::Move(Move::Bisect(me.links(u64::from(lo), u64::from(hi))?))
+        }
+        GamePhase::Reveal { tensor } => {
+            let (root, top) = me.reveal(usize::from(tensor))?;
+            Action::Move(Move::Reveal { root, top })
+        }
         GamePhase::Top => Action::Move(Move::Top(me.top()?)),
-        GamePhase::Descent { level: 0, index } => Action::Move(Move::Cell(me.cell(index)?)),
+        GamePhase::Descent { level: 0, index } => {
+            Action::Move(Move::Cell(me.cell(tensor, index)?))
+        }
         GamePhase::Descent { level, index } => {
-            Action::Move(Move::Descent(me.descent(level, index)?))
+            Action::Move(Move::Descent(me.descent(tensor, level, index)?))
         }
         GamePhase::Bisect { element, lo, hi } => {
-            Action::Move(Move::Bisect(me.bisection(element, lo, hi)?))
+            Action::Move(Move::Bisect(me.bisection(tensor, element, lo, hi)?))
         }
     })
 }

@@ -225,12 +225,76 @@ pub fn check_matmul_step(
         .ok_or_else(|| error!(TesseraError::BadOpening))
 }
 
+/// The last move of a dispute over an `mlp_infer` job: step `position` of neuron `element` of
+/// tensor `tensor` (a layer's activations) from `state`, the sides agreed on the chain link
+/// `agreed` before that tensor. The bias's cells, or `x` and `w`, open against the job's input
+/// root; for a layer after the first, `x` opens against the previous tensor's root, which
+/// `previous` (`[C_{t−1}, root]`) must link to `agreed`.
+#[allow(clippy::too_many_arguments)]
+pub fn check_mlp_step(
+    layers: &mlp::Layers,
+    input: &crate::state::InputRef,
+    agreed: &[u8; 32],
+    tensor: usize,
+    element: u64,
+    position: u64,
+    state: [u8; 4],
+    operands: &[OpenedOperand],
+    previous: &[[u8; 32]],
+) -> Result<Vec<u8>> {
+    require!(operands.len() <= 2, TesseraError::BadStep);
+    let mut openings = [matmul::Opening {
+        cell: &[],
+        siblings: &[],
+    }; 2];
+    for (slot, o) in openings.iter_mut().zip(operands) {
+        *slot = matmul::Opening {
+            cell: &o.cell,
+            siblings: &o.siblings,
+        };
+    }
+    let previous = match previous {
+        [] => None,
+        [before, root] => Some((before, root)),
+        _ => return err!(TesseraError::BadStep),
+    };
+    let (bytes, len) = layers
+        .shape()
+        .referee::<SyscallSha256>(
+            &input.hash,
+            input.size_bytes,
+            agreed,
+            tensor,
+            element,
+            position,
+            state,
+            &openings[..operands.len()],
+            previous,
+        )
+        .ok_or_else(|| error!(TesseraError::BadOpening))?;
+    Ok(bytes[..len].to_vec())
+}
+
 /// What the referee reads of a refereed job's kernel from its params.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Refereed {
     Matmul(matmul::Kind, matmul::Shape),
     Render(render::Tile),
+    /// A chain of tensors: each layer's activations, the last the output.
+    Mlp(mlp::Layers),
 }
+
+/// What a game over one tensor of a refereed job plays on: its bytes, its elements' size and
+/// their traces' length.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
+pub struct TensorShape {
+    pub len: u64,
+    pub element_size: u8,
+    pub trace_len: u64,
+}
+
+/// Most tensors a refereed job's chain holds (an MLP's layers).
+pub const MAX_TENSORS: usize = mlp::MAX_LAYERS;
 
 impl Refereed {
     /// The refereed reading of a job of `kernel_id` with `kernel_params`: `NotRefereed` for a
@@ -239,6 +303,10 @@ impl Refereed {
         if kernel_id == crate::constants::KERNEL_RENDER {
             let tile = render::Tile::decode(kernel_params).ok_or(TesseraError::BadStep)?;
             return Ok(Refereed::Render(tile));
+        }
+        if kernel_id == crate::constants::KERNEL_MLP_INFER {
+            let layers = mlp::Layers::decode(kernel_params).ok_or(TesseraError::BadStep)?;
+            return Ok(Refereed::Mlp(layers));
         }
         let (kind, shape) = matmul_of(kernel_id, kernel_params)?;
         Ok(Refereed::Matmul(kind, shape))
@@ -249,6 +317,10 @@ impl Refereed {
         match self {
             Refereed::Matmul(_, shape) => shape.outputs(),
             Refereed::Render(tile) => tile.outputs(),
+            Refereed::Mlp(layers) => {
+                let shape = layers.shape();
+                u64::from(shape.batch) * shape.width(shape.layers())
+            }
         }
     }
 
@@ -257,14 +329,45 @@ impl Refereed {
         match self {
             Refereed::Matmul(_, shape) => u64::from(shape.trace_len()),
             Refereed::Render(tile) => tile.trace_len(),
+            Refereed::Mlp(layers) => layers.shape().trace_len(layers.shape().layers() - 1),
         }
     }
 
-    /// Whether an input of `size` bytes fits the params: a matmul's two matrices exactly; a
-    /// render's scene of 1 to 64 objects (the whole input, which its steps read).
+    /// Tensors of the job's chain: 1 for a kernel whose output is its only tensor (its game
+    /// starts at the output's tree), an MLP's layers.
+    pub fn tensors(&self) -> usize {
+        match self {
+            Refereed::Mlp(layers) => layers.shape().layers(),
+            _ => 1,
+        }
+    }
+
+    /// The shape of tensor `t` of the chain (`t < tensors()`; the last is the output).
+    pub fn tensor(&self, t: usize) -> TensorShape {
+        match self {
+            Refereed::Mlp(layers) => {
+                let shape = layers.shape();
+                TensorShape {
+                    len: shape.tensor_len(t),
+                    element_size: shape.element_size(t) as u8,
+                    trace_len: shape.trace_len(t),
+                }
+            }
+            _ => TensorShape {
+                len: self.outputs() * tessera_step::game::ELEMENT as u64,
+                element_size: tessera_step::game::ELEMENT as u8,
+                trace_len: self.trace_len(),
+            },
+        }
+    }
+
+    /// Whether an input of `size` bytes fits the params: a matmul's two matrices or an MLP's
+    /// data and layers exactly; a render's scene of 1 to 64 objects (the whole input, which
+    /// its steps read).
     pub fn input_fits(&self, size: u64) -> bool {
         match self {
             Refereed::Matmul(kind, shape) => shape.input_len(*kind) == size,
+            Refereed::Mlp(layers) => layers.shape().input_len() == size,
             Refereed::Render(_) => {
                 let fixed = 8 + 4 * render::HEADER_F32 as u64;
                 let object = 4 * render::OBJECT_F32 as u64;

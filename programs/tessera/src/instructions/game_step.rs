@@ -5,18 +5,23 @@ use tessera_step::render::PIXEL_STATE_BYTES;
 use crate::constants::*;
 use crate::error::TesseraError;
 use crate::referee::{
-    check_matmul_step, check_render_step, OpenedOperand, Refereed, SyscallSha256,
+    check_matmul_step, check_mlp_step, check_render_step, OpenedOperand, Refereed, SyscallSha256,
 };
 use crate::state::{Game, GameEnd, GamePhase, InputBuffer, Job};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
 pub struct GameStepArgs {
     /// The state both sides agree on before the step (its hash is the game's `agreed`): 4
-    /// bytes for a matmul, a pixel state (65 bytes) for a render.
+    /// bytes for a matmul or an MLP, a pixel state (65 bytes) for a render.
     pub state: Vec<u8>,
-    /// The step's operands, opened against the job's input root (a matmul's two; none for a
-    /// render, whose scene is read from the job's input buffer).
+    /// The step's operands, opened against the job's input root (a matmul's two; an MLP
+    /// bias's one or two cells, or its fold's `x` and `w`, `x` against the previous tensor
+    /// after the first layer; none for a render, whose scene is read from the job's input
+    /// buffer).
     pub operands: Vec<OpenedOperand>,
+    /// An MLP fold after the first layer: `C_{t−1}` and the previous tensor's root, whose
+    /// chain link is the game's agreed `C_t` (what `x` opens against). Empty otherwise.
+    pub chain: Vec<[u8; 32]>,
 }
 
 #[derive(Accounts)]
@@ -82,6 +87,21 @@ pub(crate) fn handler(ctx: Context<GameStep>, args: GameStepArgs) -> Result<()> 
             .to_vec()
         }
         Refereed::Render(tile) => check_render_step(&tile, scene, element, position, &args.state)?,
+        Refereed::Mlp(layers) => {
+            let state = <[u8; 4]>::try_from(args.state.as_slice())
+                .map_err(|_| error!(TesseraError::BadStep))?;
+            check_mlp_step(
+                &layers,
+                &job.input,
+                &game.chain_agreed,
+                usize::from(game.tensor),
+                element,
+                position,
+                state,
+                &args.operands,
+                &args.chain,
+            )?
+        }
     };
     let truth = state_hash::<SyscallSha256>(&next);
     let lost = [game.claims[0] != truth, game.claims[1] != truth];

@@ -4,7 +4,7 @@ use anchor_lang::system_program;
 use crate::constants::*;
 use crate::error::TesseraError;
 use crate::events::GameOpened;
-use crate::referee::Refereed;
+use crate::referee::{Refereed, TensorShape, MAX_TENSORS};
 use crate::state::{Config, Dispute, Game, GamePhase, Job, Node};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -75,10 +75,16 @@ pub(crate) fn handler(ctx: Context<OpenGame>, args: OpenGameArgs) -> Result<()> 
         return err!(TesseraError::NotAPlayer);
     };
     let refereed = Refereed::of(job.kernel_id, &job.kernel_params)?;
-    let output_len = refereed
-        .outputs()
-        .checked_mul(tessera_step::game::ELEMENT as u64)
-        .ok_or(TesseraError::MathOverflow)?;
+    let tensors = refereed.tensors();
+    require!(
+        (1..=MAX_TENSORS).contains(&tensors),
+        TesseraError::InvariantViolated
+    );
+    let mut shapes = [TensorShape::default(); MAX_TENSORS];
+    for (t, shape) in shapes.iter_mut().enumerate().take(tensors) {
+        *shape = refereed.tensor(t);
+    }
+    let output = shapes[tensors - 1];
     let params = ctx.accounts.config.params;
     let bond = params.game_bond_lamports;
     let clock = i64::from(params.game_clock_secs);
@@ -95,9 +101,19 @@ pub(crate) fn handler(ctx: Context<OpenGame>, args: OpenGameArgs) -> Result<()> 
     game.nodes = [slot_a.node, slot_b.node];
     game.operators = [slot_a.operator, slot_b.operator];
     game.roots = [slot_a.root, slot_b.root];
-    game.output_len = output_len;
-    game.trace_len = refereed.trace_len();
-    game.phase = GamePhase::Top;
+    game.output_len = output.len;
+    game.trace_len = output.trace_len;
+    game.element_size = output.element_size;
+    game.tensors = tensors as u8;
+    game.tensor = (tensors - 1) as u8;
+    game.shapes = shapes;
+    game.chain_agreed = tessera_step::game::CHAIN_START;
+    // A chain of tensors is bisected first; a single tensor (the output) is descended at once.
+    game.phase = if tensors > 1 {
+        GamePhase::Links
+    } else {
+        GamePhase::Top
+    };
     game.claims = [[0; 32]; 2];
     game.agreed = [0; 32];
     game.posted = Default::default();

@@ -7,7 +7,7 @@ use tessera_step::game as rules;
 use tessera_step::tree;
 
 use crate::error::TesseraError;
-use crate::referee::SyscallSha256;
+use crate::referee::{SyscallSha256, TensorShape, MAX_TENSORS};
 
 /// Most hashes one move posts (a descent opens 16 nodes; a bisection 15 states).
 pub const MAX_MOVE_HASHES: usize = 16;
@@ -31,10 +31,24 @@ pub struct Game {
     pub operators: [Pubkey; 2],
     /// The roots the two slots revealed.
     pub roots: [[u8; 32]; 2],
-    /// Bytes of the output the roots commit (from the job's params).
+    /// Bytes of the tensor the descent plays on (the output, or for a chain kernel the first
+    /// tensor the sides compute differently; from the job's params).
     pub output_len: u64,
-    /// Steps in one output element's trace (from the job's params).
+    /// Steps in the trace of one of its elements.
     pub trace_len: u64,
+    /// Bytes of one of its elements.
+    pub element_size: u8,
+    /// Tensors of the job's chain (1: the output is the only one, and the game starts at its
+    /// tree; an MLP: one per layer, and the game first bisects the chain).
+    pub tensors: u8,
+    /// The tensor the descent plays on (its index in the chain; the last is the output).
+    pub tensor: u8,
+    /// Every tensor's shape (the first `tensors`).
+    pub shapes: [TensorShape; MAX_TENSORS],
+    /// The chain link both sides agree on: during the chain's bisection at the segment's
+    /// start; after it, `C_t` before the disputed tensor `t` (what its operands from the
+    /// previous tensor open against).
+    pub chain_agreed: [u8; 32],
     pub phase: GamePhase,
     /// Descent: each side's hash of the disputed node. Bisection: each side's state hash at
     /// the end of the kept segment.
@@ -58,6 +72,16 @@ pub struct Game {
 /// Where a game stands.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
 pub enum GamePhase {
+    /// A chain kernel's first round: each side shows its chain link before the output
+    /// (`C_{L−1}`), which with its result root makes its `C_L`.
+    Links,
+    /// The sides' chains agree at link `lo` and differ at link `hi`; each posts its links at
+    /// the segment's interior points.
+    Chain { lo: u32, hi: u32 },
+    /// Tensor `tensor` is the first the sides compute differently, every earlier one agreed:
+    /// each reveals its root (which must link the agreed `C_t` to the side's `C_{t+1}`) and
+    /// the top of its tree.
+    Reveal { tensor: u8 },
     /// Each side shows the top of its tree (sealed with the output's length, its root).
     Top,
     /// Each side opens the disputed node (`level`, `index`): its descendants four levels
@@ -100,6 +124,10 @@ pub struct Posted {
 /// A move of the current phase.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
 pub enum Move {
+    /// Phase `Links`: the side's chain link before the output.
+    Link([u8; 32]),
+    /// Phase `Reveal`: the disputed tensor's root and the top of its tree.
+    Reveal { root: [u8; 32], top: [u8; 32] },
     /// Phase `Top`: the top of the side's tree.
     Top([u8; 32]),
     /// Phase `Descent` above level 0: the disputed node's descendants.
@@ -141,6 +169,21 @@ impl Game {
     pub fn post(&mut self, side: usize, mv: Move, now: i64) -> Result<()> {
         let own = self.claims[side];
         let (hashes, cell) = match (self.phase, mv) {
+            (GamePhase::Links, Move::Link(link)) => (vec![link], vec![]),
+            (GamePhase::Chain { lo, hi }, Move::Bisect(hashes)) => {
+                let (_, count) = rules::points(u64::from(lo), u64::from(hi));
+                require!(hashes.len() == count, TesseraError::BadMove);
+                (hashes, vec![])
+            }
+            (GamePhase::Reveal { tensor }, Move::Reveal { root, top }) => {
+                let len = self.shape(tensor)?.len;
+                require!(
+                    rules::chain_link::<SyscallSha256>(&self.chain_agreed, &root) == own
+                        && tree::seal::<SyscallSha256>(len, &top) == root,
+                    TesseraError::BadMove
+                );
+                (vec![root, top], vec![])
+            }
             (GamePhase::Top, Move::Top(top)) => {
                 require!(
                     tree::seal::<SyscallSha256>(self.output_len, &top) == self.roots[side],
@@ -204,6 +247,47 @@ impl Game {
         let [a, b] = [&self.posted[0], &self.posted[1]];
         let bad = || error!(TesseraError::InvariantViolated);
         let next = match self.phase {
+            GamePhase::Links => {
+                let last = self.tensors.checked_sub(1).ok_or_else(bad)?;
+                if a.hashes[0] == b.hashes[0] {
+                    // The chains agree up to the output: the output is the disputed tensor.
+                    let agreed = a.hashes[0];
+                    let link = |root: &[u8; 32]| rules::chain_link::<SyscallSha256>(&agreed, root);
+                    self.claims = [link(&self.roots[0]), link(&self.roots[1])];
+                    self.chain_agreed = agreed;
+                    GamePhase::Reveal { tensor: last }
+                } else {
+                    self.chain_agreed = rules::CHAIN_START;
+                    self.claims = [a.hashes[0], b.hashes[0]];
+                    Self::chain_segment(0, u32::from(last))
+                }
+            }
+            GamePhase::Chain { lo, hi } => {
+                let (points, count) = rules::points(u64::from(lo), u64::from(hi));
+                let positions = &points[..count];
+                let (lo2, hi2) =
+                    rules::select(u64::from(lo), u64::from(hi), positions, &a.hashes, &b.hashes)
+                        .ok_or_else(bad)?;
+                if let Some(j) = positions.iter().position(|p| *p == lo2) {
+                    self.chain_agreed = a.hashes[j];
+                }
+                if let Some(j) = positions.iter().position(|p| *p == hi2) {
+                    self.claims = [a.hashes[j], b.hashes[j]];
+                }
+                Self::chain_segment(lo2 as u32, hi2 as u32)
+            }
+            GamePhase::Reveal { tensor } => {
+                let shape = self.shape(tensor)?;
+                self.claims = [a.hashes[1], b.hashes[1]];
+                self.tensor = tensor;
+                self.output_len = shape.len;
+                self.trace_len = shape.trace_len;
+                self.element_size = shape.element_size;
+                GamePhase::Descent {
+                    level: rules::height(shape.len),
+                    index: 0,
+                }
+            }
             GamePhase::Top => {
                 self.claims = [a.hashes[0], b.hashes[0]];
                 GamePhase::Descent {
@@ -223,18 +307,20 @@ impl Game {
                 }
             }
             GamePhase::Descent { index, .. } => {
-                let element = rules::differing_element(index, &a.cell, &b.cell).ok_or_else(bad)?;
-                let at =
-                    ((element % (tree::CELL / rules::ELEMENT) as u64) as usize) * rules::ELEMENT;
+                let size = usize::from(self.element_size);
+                let element =
+                    rules::differing_element_of(index, &a.cell, &b.cell, size).ok_or_else(bad)?;
+                let at = ((element % (tree::CELL / size) as u64) as usize) * size;
                 let end_state = |cell: &[u8]| {
-                    cell.get(at..at + rules::ELEMENT)
+                    cell.get(at..at + size)
                         .map(rules::state_hash::<SyscallSha256>)
                 };
                 self.claims = [
                     end_state(&a.cell).ok_or_else(bad)?,
                     end_state(&b.cell).ok_or_else(bad)?,
                 ];
-                // Every trace starts from the kernel's zero state (a matmul's empty sum).
+                // Every trace starts from the kernel's zero state (a matmul's empty sum, an MLP
+                // neuron's state before its bias).
                 self.agreed = rules::state_hash::<SyscallSha256>(&[0u8; rules::ELEMENT]);
                 Self::segment(element, 0, self.trace_len)
             }
@@ -262,6 +348,24 @@ impl Game {
         self.phase = next;
         self.round_started_at = now;
         Ok(true)
+    }
+
+    /// The chain's segment (`lo`, `hi`): once it is one link long, tensor `lo` is the first
+    /// the sides compute differently.
+    fn chain_segment(lo: u32, hi: u32) -> GamePhase {
+        if hi - lo <= 1 {
+            GamePhase::Reveal { tensor: lo as u8 }
+        } else {
+            GamePhase::Chain { lo, hi }
+        }
+    }
+
+    /// The shape of tensor `t` of the job's chain.
+    fn shape(&self, t: u8) -> Result<TensorShape> {
+        (t < self.tensors)
+            .then(|| self.shapes.get(usize::from(t)).copied())
+            .flatten()
+            .ok_or_else(|| error!(TesseraError::InvariantViolated))
     }
 
     fn segment(element: u64, lo: u64, hi: u64) -> GamePhase {

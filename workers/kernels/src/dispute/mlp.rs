@@ -5,7 +5,9 @@ use tessera_step::tree::{self, Hash};
 
 use crate::merkle::{self, Proof, Sha2};
 
-use super::{open_bytes, DisputeError, Operand, Tree};
+use tessera_step::matmul::Opening;
+
+use super::{DisputeError, Tree};
 
 /// A side of a game over an `mlp_infer` job: every layer's activations are tensors (tensor
 /// `t` is layer `t`'s output; the last is the result), committed in a chain
@@ -14,6 +16,7 @@ use super::{open_bytes, DisputeError, Operand, Tree};
 /// neuron's trace (its fold from the bias over its inputs, then — hidden layers — its
 /// activation), and the referee executes one step with operands opened against the input root
 /// and, for layers after the first, the previous tensor's root (revealed through the chain).
+/// `C_t` links tensor `t − 1`'s root: `C_L` links the output's, the side's result root.
 pub struct MlpSide<'a> {
     pub params: &'a crate::kernels::MlpParams,
     pub input: &'a [u8],
@@ -24,70 +27,20 @@ pub struct MlpSide<'a> {
 /// What the last move of an MLP game needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MlpWitness {
-    /// The agreed state before the step (i32 LE); for the first step, the bias instead.
+    /// The agreed state before the step (i32 LE; the zero state before the bias step).
     pub state: Vec<u8>,
-    /// The bias, opened against the input root (first step only). The input's layout leaves
-    /// biases unaligned (i8 weights before them), so a bias may straddle two cells.
-    pub bias: Option<Span>,
-    /// `x[b][position]` (from the input, or from the previous tensor) and `w[position][o]`
-    /// (from the input), for a fold step.
-    pub x: Option<Operand>,
-    pub w: Option<Operand>,
-    /// For a layer after the first: `C_{t−2}` and the previous tensor's root, whose link is
-    /// the agreed `C_{t−1}`.
+    /// The cells the step reads, each with its proof: the bias's one or two cells of the
+    /// input (the input's layout leaves biases unaligned, i8 weights before them), or `x`
+    /// (from the input, or from the previous tensor) then `w` (from the input) for a fold
+    /// step; none for an activation.
+    pub openings: Vec<(Vec<u8>, Proof)>,
+    /// For a fold step of a layer after the first: `C_{t−1}` and the previous tensor's root,
+    /// whose link is the agreed `C_t`.
     pub previous: Option<(Hash, Hash)>,
 }
 
-/// Bytes opened against a root by every cell they touch (one or two for a 4-byte value).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Span {
-    pub offset: u64,
-    pub bytes: Vec<u8>,
-    pub cells: Vec<(Vec<u8>, Proof)>,
-}
-
-fn open_span(bytes: &[u8], offset: u64, size: u64) -> Result<Span, DisputeError> {
-    let (first, _) = tree::cell_of(offset);
-    let (last, _) = tree::cell_of(offset + size - 1);
-    let cells = (first..=last)
-        .map(|i| merkle::open_cell(bytes, i).ok_or(DisputeError::OutOfRange))
-        .collect::<Result<Vec<_>, _>>()?;
-    let value = bytes
-        .get(offset as usize..(offset + size) as usize)
-        .ok_or(DisputeError::OutOfRange)?
-        .to_vec();
-    Ok(Span {
-        offset,
-        bytes: value,
-        cells,
-    })
-}
-
-/// Whether `span` opens `size` bytes at `offset` of a `len`-byte string whose root is `root`:
-/// the consecutive cells from the one holding `offset`, each proven, hold exactly its bytes.
-fn opens_span(span: &Span, root: &Hash, len: u64, offset: u64, size: usize) -> bool {
-    let (first, within) = tree::cell_of(offset);
-    let mut joined = Vec::new();
-    for (k, (cell, proof)) in span.cells.iter().enumerate() {
-        if proof.index != first + k as u64 || !merkle::verify_cell(root, len, cell, proof) {
-            return false;
-        }
-        joined.extend_from_slice(cell);
-    }
-    span.offset == offset
-        && span.bytes.len() == size
-        && span.cells.len() <= 2
-        && joined.get(within..within + size) == Some(&span.bytes[..])
-}
-
-/// Whether `operand` opens `size` bytes at `offset` of a `len`-byte string whose root is `root`.
-fn opens(operand: &Operand, root: &Hash, len: u64, offset: u64, size: usize) -> bool {
-    let (index, within) = tree::cell_of(offset);
-    operand.offset == offset
-        && operand.proof.index == index
-        && operand.bytes.len() == size
-        && merkle::verify_cell(root, len, &operand.cell, &operand.proof)
-        && operand.cell.get(within..within + size) == Some(&operand.bytes[..])
+fn open(bytes: &[u8], index: u64) -> Result<(Vec<u8>, Proof), DisputeError> {
+    merkle::open_cell(bytes, index).ok_or(DisputeError::OutOfRange)
 }
 
 impl<'a> MlpSide<'a> {
@@ -104,6 +57,21 @@ impl<'a> MlpSide<'a> {
             input,
             tensors,
         }
+    }
+
+    /// A side whose result is `output`: its hidden layers recomputed from the input (what it
+    /// computed on the way to the output, if it is honest), its last tensor the output it
+    /// revealed.
+    pub fn with_output(
+        params: &'a crate::kernels::MlpParams,
+        input: &'a [u8],
+        output: &[u8],
+    ) -> Self {
+        let mut side = Self::honest(params, input);
+        if let Some(last) = side.tensors.last_mut() {
+            *last = output.to_vec();
+        }
+        side
     }
 
     /// Layer `t`'s activations from the previous tensor (`None`: the input's X).
@@ -179,8 +147,9 @@ impl<'a> MlpSide<'a> {
     }
 
     /// The state after `position` steps of the trace of element `element` (neuron
-    /// `(b, o)` = `element / width, element % width`) of tensor `t`: the partial sum (i32 LE),
-    /// or at the trace's end this side's element of the tensor.
+    /// `(b, o)` = `element / width, element % width`) of tensor `t`: the zero state, then the
+    /// bias and the partial sums (i32 LE), or at the trace's end this side's element of the
+    /// tensor.
     pub fn state(&self, t: usize, element: u64, position: u64) -> Result<Vec<u8>, DisputeError> {
         let shape = self.params.shape();
         let size = self.element_size(t);
@@ -191,19 +160,70 @@ impl<'a> MlpSide<'a> {
                 .map(<[u8]>::to_vec)
                 .ok_or(DisputeError::OutOfRange);
         }
-        let width = shape.width(t + 1);
-        let (b, o) = ((element / width) as u32, (element % width) as u32);
-        if b >= shape.batch || position > shape.width(t) {
+        let (b, o) = shape.neuron(t, element).ok_or(DisputeError::OutOfRange)?;
+        if position > shape.trace_len(t) {
             return Err(DisputeError::OutOfRange);
+        }
+        if position == 0 {
+            return Ok(vec![0; 4]);
         }
         let at = shape.bias_offset(t, o) as usize;
         let mut s = i32::from_le_bytes(self.input[at..at + 4].try_into().expect("4 bytes"));
-        for i in 0..position as u32 {
+        for i in 0..(position - 1).min(shape.width(t)) as u32 {
             let x = self.x(t, b, i) as i8;
             let w = self.input[shape.weight_offset(t, i, o) as usize] as i8;
             s = tessera_step::mlp::fold(s, x, w);
         }
         Ok(s.to_le_bytes().to_vec())
+    }
+
+    /// This side's state hashes at the interior points of segment (`lo`, `hi`) of the trace
+    /// of element `element` of tensor `t`.
+    pub fn bisection(
+        &self,
+        t: usize,
+        element: u64,
+        lo: u64,
+        hi: u64,
+    ) -> Result<Vec<Hash>, DisputeError> {
+        let (points, count) = game::points(lo, hi);
+        points[..count]
+            .iter()
+            .map(|p| Ok(game::state_hash::<Sha2>(&self.state(t, element, *p)?)))
+            .collect()
+    }
+
+    /// `C_j` of this side's chain (`C_0` is [`game::CHAIN_START`]).
+    pub fn link(&self, j: usize) -> Result<Hash, DisputeError> {
+        if j == 0 {
+            return Ok(game::CHAIN_START);
+        }
+        self.chain()
+            .get(j - 1)
+            .copied()
+            .ok_or(DisputeError::OutOfRange)
+    }
+
+    /// This side's links at the interior points of the chain's segment (`lo`, `hi`).
+    pub fn links(&self, lo: u64, hi: u64) -> Result<Vec<Hash>, DisputeError> {
+        let chain = self.chain();
+        let (points, count) = game::points(lo, hi);
+        points[..count]
+            .iter()
+            .map(|p| {
+                chain
+                    .get(*p as usize - 1)
+                    .copied()
+                    .ok_or(DisputeError::OutOfRange)
+            })
+            .collect()
+    }
+
+    /// Tensor `t`'s root and the top of its tree: what a side reveals once the chain's
+    /// bisection has found `t`.
+    pub fn reveal(&self, t: usize) -> Result<(Hash, Hash), DisputeError> {
+        let tensor = self.tensors.get(t).ok_or(DisputeError::OutOfRange)?;
+        Ok((merkle::root(tensor), Tree(tensor).top()))
     }
 
     fn x(&self, t: usize, b: u32, i: u32) -> u8 {
@@ -222,54 +242,46 @@ impl<'a> MlpSide<'a> {
         element: u64,
         position: u64,
     ) -> Result<MlpWitness, DisputeError> {
+        use tessera_step::mlp::NeuronStep;
         let shape = self.params.shape();
-        if position >= self.trace_len(t) {
-            return Err(DisputeError::OutOfRange);
-        }
-        let width = shape.width(t + 1);
-        let (b, o) = ((element / width) as u32, (element % width) as u32);
-        let fold = position < shape.width(t);
-        let p = position as u32;
-        let previous = (t > 0).then(|| {
-            let chain = self.chain();
-            let before = if t >= 2 {
-                chain[t - 2]
-            } else {
-                game::CHAIN_START
-            };
-            (before, self.roots()[t - 1])
-        });
+        let (b, o) = shape.neuron(t, element).ok_or(DisputeError::OutOfRange)?;
+        let step = shape.step_at(t, position).ok_or(DisputeError::OutOfRange)?;
+        let state = self.state(t, element, position)?;
+        let (openings, previous) = match step {
+            NeuronStep::Bias => {
+                let offset = shape.bias_offset(t, o);
+                let (first, _) = tree::cell_of(offset);
+                let (last, _) = tree::cell_of(offset + 3);
+                let cells = (first..=last)
+                    .map(|i| open(self.input, i))
+                    .collect::<Result<_, _>>()?;
+                (cells, None)
+            }
+            NeuronStep::Fold(i) => {
+                let w = open(self.input, tree::cell_of(shape.weight_offset(t, i, o)).0)?;
+                if t == 0 {
+                    let x = open(self.input, tree::cell_of(shape.x_offset(b, i)).0)?;
+                    (vec![x, w], None)
+                } else {
+                    let at = u64::from(b) * shape.width(t) + u64::from(i);
+                    let x = open(&self.tensors[t - 1], tree::cell_of(at).0)?;
+                    let previous = (self.link(t - 1)?, self.roots()[t - 1]);
+                    (vec![x, w], Some(previous))
+                }
+            }
+            NeuronStep::Activate => (vec![], None),
+        };
         Ok(MlpWitness {
-            state: self.state(t, element, position)?,
-            bias: (position == 0)
-                .then(|| open_span(self.input, shape.bias_offset(t, o), 4))
-                .transpose()?,
-            x: fold
-                .then(|| {
-                    if t == 0 {
-                        open_bytes(self.input, shape.x_offset(b, p), 1)
-                    } else {
-                        open_bytes(
-                            &self.tensors[t - 1],
-                            u64::from(b) * shape.width(t) + u64::from(p),
-                            1,
-                        )
-                    }
-                })
-                .transpose()?,
-            w: fold
-                .then(|| open_bytes(self.input, shape.weight_offset(t, p, o), 1))
-                .transpose()?,
+            state,
+            openings,
             previous,
         })
     }
 }
 
-/// The referee's last move of an MLP game: the step from `position` of element `element` of
-/// tensor `t`, with the sides agreed on `agreed` (`C_{t−1}`). Checks every opening (the bias
-/// and weights against the input root; `x` against the input or the previous tensor's root,
-/// which must link to `agreed`), then executes `tessera_step::mlp`'s step. `None` if anything
-/// does not check.
+/// The referee's last move of an MLP game, off chain: the step from `position` of element
+/// `element` of tensor `t`, with the sides agreed on `agreed` (`C_t`) — the same check the
+/// program runs (`tessera_step::mlp::Shape::referee`). `None` if anything does not check.
 #[allow(clippy::too_many_arguments)]
 pub fn mlp_referee_step(
     params: &crate::kernels::MlpParams,
@@ -281,52 +293,25 @@ pub fn mlp_referee_step(
     position: u64,
     witness: &MlpWitness,
 ) -> Option<Vec<u8>> {
-    let shape = params.shape();
-    if t >= shape.layers() || position >= shape.trace_len(t) || input_len != shape.input_len() {
-        return None;
-    }
-    let width = shape.width(t + 1);
-    let (b, o) = ((element / width) as u32, (element % width) as u32);
-    if b >= shape.batch {
-        return None;
-    }
-    let state = if position == 0 {
-        let bias = witness.bias.as_ref()?;
-        if !opens_span(bias, input_root, input_len, shape.bias_offset(t, o), 4) {
-            return None;
-        }
-        i32::from_le_bytes(bias.bytes.as_slice().try_into().ok()?)
-    } else {
-        i32::from_le_bytes(witness.state.as_slice().try_into().ok()?)
-    };
-    if position == shape.width(t) {
-        // The activation of a hidden neuron.
-        return Some(vec![
-            tessera_step::mlp::activate(state, shape.shifts[t]) as u8
-        ]);
-    }
-    let p = position as u32;
-    let (x, w) = (witness.x.as_ref()?, witness.w.as_ref()?);
-    if !opens(w, input_root, input_len, shape.weight_offset(t, p, o), 1) {
-        return None;
-    }
-    let x_opened = if t == 0 {
-        opens(x, input_root, input_len, shape.x_offset(b, p), 1)
-    } else {
-        let (before, root) = witness.previous?;
-        let previous_len = u64::from(shape.batch) * shape.width(t);
-        game::chain_link::<Sha2>(&before, &root) == *agreed
-            && opens(
-                x,
-                &root,
-                previous_len,
-                u64::from(b) * shape.width(t) + u64::from(p),
-                1,
-            )
-    };
-    if !x_opened {
-        return None;
-    }
-    let next = tessera_step::mlp::fold(state, x.bytes[0] as i8, w.bytes[0] as i8);
-    Some(next.to_le_bytes().to_vec())
+    let openings: Vec<Opening> = witness
+        .openings
+        .iter()
+        .map(|(cell, proof)| Opening {
+            cell,
+            siblings: &proof.siblings,
+        })
+        .collect();
+    let previous = witness.previous.as_ref().map(|(c, r)| (c, r));
+    let (bytes, len) = params.shape().referee::<Sha2>(
+        input_root,
+        input_len,
+        agreed,
+        t,
+        element,
+        position,
+        witness.state.as_slice().try_into().ok()?,
+        &openings,
+        previous,
+    )?;
+    Some(bytes[..len].to_vec())
 }

@@ -13,7 +13,7 @@ use crate::merkle::{self, Proof, Sha2};
 use crate::Job;
 
 mod mlp;
-pub use mlp::{mlp_referee_step, MlpSide, MlpWitness, Span};
+pub use mlp::{mlp_referee_step, MlpSide, MlpWitness};
 
 /// An operand of the referee's step, opened against the job's input root.
 #[derive(Clone, Debug, PartialEq, Eq)]

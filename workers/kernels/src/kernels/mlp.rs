@@ -15,9 +15,10 @@ use crate::codec::{i32_bytes, i32s, i8s, Reader};
 use crate::random::SplitMix64;
 use crate::{Kernel, KernelError, KernelId};
 
-pub const MAX_BATCH: u32 = 65_536;
-pub const MAX_LAYERS: u8 = 4;
-pub const MAX_WIDTH: u16 = 4096;
+/// The limits the referee decodes params with (`tessera_step::mlp::Layers::decode`).
+pub const MAX_BATCH: u32 = step::MAX_BATCH;
+pub const MAX_LAYERS: u8 = step::MAX_LAYERS as u8;
+pub const MAX_WIDTH: u16 = step::MAX_WIDTH;
 pub const MAX_BIAS: i32 = 1 << 30;
 /// Largest input: 256 MiB.
 pub const MAX_INPUT_BYTES: usize = 256 << 20;
