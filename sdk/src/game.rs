@@ -89,9 +89,7 @@ pub fn next_action(game: &Game, side: usize, me: &dyn GameSide) -> Result<Action
             Action::Move(Move::Reveal { root, top })
         }
         GamePhase::Top => Action::Move(Move::Top(me.top()?)),
-        GamePhase::Descent { level: 0, index } => {
-            Action::Move(Move::Cell(me.cell(tensor, index)?))
-        }
+        GamePhase::Descent { level: 0, index } => Action::Move(Move::Cell(me.cell(tensor, index)?)),
         GamePhase::Descent { level, index } => {
             Action::Move(Move::Descent(me.descent(tensor, level, index)?))
         }

@@ -253,7 +253,9 @@ impl Shape<'_> {
                     joined[filled..filled + opening.cell.len()].copy_from_slice(opening.cell);
                     filled += opening.cell.len();
                 }
-                let bias = joined.get(within..within + 4).filter(|_| within + 4 <= filled)?;
+                let bias = joined
+                    .get(within..within + 4)
+                    .filter(|_| within + 4 <= filled)?;
                 Some(([bias[0], bias[1], bias[2], bias[3]], 4))
             }
             NeuronStep::Fold(i) => {

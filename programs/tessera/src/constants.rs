@@ -43,11 +43,10 @@ pub const KERNEL_MATMUL_F32: u8 = 2;
 pub const KERNEL_MATMUL_I8: u8 = 3;
 pub const KERNEL_MLP_INFER: u8 = 4;
 /// Kernels whose last step the referee opens against the job's input on chain.
-pub const REFEREE_KERNELS: u32 =
-    (1 << KERNEL_RENDER)
-        | (1 << KERNEL_MATMUL_F32)
-        | (1 << KERNEL_MATMUL_I8)
-        | (1 << KERNEL_MLP_INFER);
+pub const REFEREE_KERNELS: u32 = (1 << KERNEL_RENDER)
+    | (1 << KERNEL_MATMUL_F32)
+    | (1 << KERNEL_MATMUL_I8)
+    | (1 << KERNEL_MLP_INFER);
 /// Seed of a job's input buffer (`[INPUT_SEED, job]`): the input loaded on chain, proven
 /// piece by piece, for a referee step that reads more of it than a transaction carries.
 pub const INPUT_SEED: &[u8] = b"input";

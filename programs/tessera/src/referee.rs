@@ -286,7 +286,9 @@ pub enum Refereed {
 
 /// What a game over one tensor of a refereed job plays on: its bytes, its elements' size and
 /// their traces' length.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
+#[derive(
+    AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
+)]
 pub struct TensorShape {
     pub len: u64,
     pub element_size: u8,

@@ -239,11 +239,11 @@ fn initialize_refuses_out_of_bounds_params() {
             },
             TesseraError::MinRewardOutOfBounds,
         ),
-        // The referee only for kernels it opens on chain (mlp_infer's layer chain is not
+        // The referee only for kernels it opens on chain (train_step's tensor graph is not
         // played on chain yet); clocks within the phase bounds; a bond within 1 SOL.
         (
             Params {
-                refereed_kernels: 1 << 4,
+                refereed_kernels: 1 << 5,
                 ..env.params
             },
             TesseraError::GameParamsOutOfBounds,

@@ -46,36 +46,38 @@ pub(super) fn matmul_job() -> tessera_kernels::Job {
 /// The honest side: the kernels' own view of a correct result.
 pub(super) struct Honest<'a>(pub(super) Side<'a>);
 
-fn opened(side: &Side, element: u64, position: u64) -> (Vec<u8>, Vec<OpenedOperand>) {
+fn opened(side: &Side, element: u64, position: u64) -> GameStepArgs {
     let w = side
         .witness(element, position)
         .expect("a step in the trace");
-    (
-        w.state,
-        w.operands
+    GameStepArgs {
+        state: w.state,
+        operands: w
+            .operands
             .iter()
             .map(|o| OpenedOperand {
                 cell: o.cell.clone(),
                 siblings: o.proof.siblings.clone(),
             })
             .collect(),
-    )
+        chain: vec![],
+    }
 }
 
 impl GameSide for Honest<'_> {
     fn top(&self) -> Result<[u8; 32], String> {
         Ok(self.0.top())
     }
-    fn descent(&self, level: u32, index: u64) -> Result<Vec<[u8; 32]>, String> {
+    fn descent(&self, _: usize, level: u32, index: u64) -> Result<Vec<[u8; 32]>, String> {
         self.0.descent(level, index).map_err(|e| e.to_string())
     }
-    fn cell(&self, index: u64) -> Result<Vec<u8>, String> {
+    fn cell(&self, _: usize, index: u64) -> Result<Vec<u8>, String> {
         self.0.cell(index).map_err(|e| e.to_string())
     }
-    fn bisection(&self, element: u64, lo: u64, hi: u64) -> Result<Vec<[u8; 32]>, String> {
+    fn bisection(&self, _: usize, element: u64, lo: u64, hi: u64) -> Result<Vec<[u8; 32]>, String> {
         self.0.bisection(element, lo, hi).map_err(|e| e.to_string())
     }
-    fn step(&self, element: u64, position: u64) -> Result<(Vec<u8>, Vec<OpenedOperand>), String> {
+    fn step(&self, _: usize, element: u64, position: u64) -> Result<GameStepArgs, String> {
         Ok(opened(&self.0, element, position))
     }
 }
@@ -123,20 +125,20 @@ impl GameSide for Liar<'_> {
     fn top(&self) -> Result<[u8; 32], String> {
         Ok(self.side().top())
     }
-    fn descent(&self, level: u32, index: u64) -> Result<Vec<[u8; 32]>, String> {
+    fn descent(&self, _: usize, level: u32, index: u64) -> Result<Vec<[u8; 32]>, String> {
         self.side().descent(level, index).map_err(|e| e.to_string())
     }
-    fn cell(&self, index: u64) -> Result<Vec<u8>, String> {
+    fn cell(&self, _: usize, index: u64) -> Result<Vec<u8>, String> {
         self.side().cell(index).map_err(|e| e.to_string())
     }
-    fn bisection(&self, element: u64, lo: u64, hi: u64) -> Result<Vec<[u8; 32]>, String> {
+    fn bisection(&self, _: usize, element: u64, lo: u64, hi: u64) -> Result<Vec<[u8; 32]>, String> {
         let (points, count) = rules::points(lo, hi);
         Ok(points[..count]
             .iter()
             .map(|p| state_hash::<Sha2>(&self.state(element, *p)))
             .collect())
     }
-    fn step(&self, element: u64, position: u64) -> Result<(Vec<u8>, Vec<OpenedOperand>), String> {
+    fn step(&self, _: usize, element: u64, position: u64) -> Result<GameStepArgs, String> {
         // The operands open only as they are; the agreed state is the honest one.
         Ok(opened(&self.truth, element, position))
     }
@@ -173,7 +175,7 @@ impl Dispute {
         Self::with_kernel(env, replicas, workers, matmul_job())
     }
 
-    fn with_kernel(
+    pub(super) fn with_kernel(
         env: TestEnv,
         replicas: u8,
         workers: usize,
@@ -714,15 +716,17 @@ fn game_instructions_refuse_their_attacks() {
     let GamePhase::Descent { level, index } = game.phase else {
         panic!("a descent: {:?}", game.phase)
     };
-    let mut bent = honest.descent(level, index).unwrap();
+    let mut bent = honest.descent(0, level, index).unwrap();
     bent[3][0] ^= 1;
     assert_tessera_error(mover(0, Move::Descent(bent)), TesseraError::BadMove);
-    let mut short = honest.descent(level, index).unwrap();
+    let mut short = honest.descent(0, level, index).unwrap();
     short.pop();
     assert_tessera_error(mover(0, Move::Descent(short)), TesseraError::BadMove);
     assert_tessera_error(mover(0, Move::Cell(vec![0; 32])), TesseraError::WrongMove);
     // The step before its phase is refused; play on to it.
-    let (state, operands) = honest.step(500, 20).unwrap();
+    let GameStepArgs {
+        state, operands, ..
+    } = honest.step(0, 500, 20).unwrap();
     let step = |args: GameStepArgs| {
         let payer = d.env.actor();
         d.env.send_one(
@@ -734,6 +738,7 @@ fn game_instructions_refuse_their_attacks() {
         step(GameStepArgs {
             state,
             operands: operands.clone(),
+            chain: vec![],
         }),
         TesseraError::WrongMove,
     );
@@ -753,7 +758,9 @@ fn game_instructions_refuse_their_attacks() {
         unreachable!()
     };
     assert_eq!((element, position), (500, 19), "the liar bent step 19 → 20");
-    let (state, operands) = honest.step(element, position).unwrap();
+    let GameStepArgs {
+        state, operands, ..
+    } = honest.step(0, element, position).unwrap();
     // A state that is not the agreed one; an operand that does not open.
     let mut other = state.clone();
     other[1] ^= 1;
@@ -761,6 +768,7 @@ fn game_instructions_refuse_their_attacks() {
         step(GameStepArgs {
             state: other,
             operands: operands.clone(),
+            chain: vec![],
         }),
         TesseraError::BadMove,
     );
@@ -770,10 +778,16 @@ fn game_instructions_refuse_their_attacks() {
         step(GameStepArgs {
             state: state.clone(),
             operands: bent,
+            chain: vec![],
         }),
         TesseraError::BadOpening,
     );
-    step(GameStepArgs { state, operands }).unwrap();
+    step(GameStepArgs {
+        state,
+        operands,
+        chain: vec![],
+    })
+    .unwrap();
     let game: Game = d.env.read(&key);
     assert!(matches!(
         game.phase,

@@ -10,6 +10,7 @@ mod events;
 mod games;
 mod governance;
 mod lifecycle;
+mod mlp_games;
 mod referee;
 mod render_games;
 mod spot_check;

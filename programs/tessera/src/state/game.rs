@@ -265,9 +265,14 @@ impl Game {
             GamePhase::Chain { lo, hi } => {
                 let (points, count) = rules::points(u64::from(lo), u64::from(hi));
                 let positions = &points[..count];
-                let (lo2, hi2) =
-                    rules::select(u64::from(lo), u64::from(hi), positions, &a.hashes, &b.hashes)
-                        .ok_or_else(bad)?;
+                let (lo2, hi2) = rules::select(
+                    u64::from(lo),
+                    u64::from(hi),
+                    positions,
+                    &a.hashes,
+                    &b.hashes,
+                )
+                .ok_or_else(bad)?;
                 if let Some(j) = positions.iter().position(|p| *p == lo2) {
                     self.chain_agreed = a.hashes[j];
                 }

@@ -5,13 +5,14 @@
 //! Nothing of a game lives only in memory: the game's state is on chain and the worker's
 //! output in its result store, so a worker killed mid-game continues after a restart.
 use anchor_lang::prelude::Pubkey;
-use tessera_kernels::dispute::Side;
 use tessera_kernels::dispute::Tree;
+use tessera_kernels::dispute::{MlpSide, Side};
 use tessera_kernels::Job as KernelJob;
 use tessera_sdk::game::{
     game_pairs, input_instructions, instruction, next_action, step_reads_input, Action, GameSide,
     InputPiece,
 };
+use tessera_sdk::tessera::instructions::GameStepArgs;
 use tessera_sdk::tessera::referee::OpenedOperand;
 use tessera_sdk::tessera::state::{Game, GamePhase, InputBuffer, Job};
 use tessera_sdk::{instructions as ix, pda};
@@ -25,38 +26,110 @@ use tessera_sdk::chain::Chain;
 /// Transactions one pass sends in one game at most (a game takes about a dozen per side).
 const MOVES_PER_PASS: usize = 64;
 
-/// A side played from the kernels' view of this worker's own output.
-struct Own<'a>(Side<'a>);
+/// A side played from the kernels' view of this worker's own output: the output is the only
+/// tensor (matmul, render), or the last of an MLP's chain of layers, the hidden ones
+/// recomputed from the input.
+enum Own<'a> {
+    Output(Side<'a>),
+    Chain(MlpSide<'a>),
+}
 
 fn why(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
+fn opened(cells: &[(Vec<u8>, tessera_kernels::merkle::Proof)]) -> Vec<OpenedOperand> {
+    cells
+        .iter()
+        .map(|(cell, proof)| OpenedOperand {
+            cell: cell.clone(),
+            siblings: proof.siblings.clone(),
+        })
+        .collect()
+}
+
 impl GameSide for Own<'_> {
     fn top(&self) -> Result<[u8; 32], String> {
-        Ok(self.0.top())
+        match self {
+            Own::Output(side) => Ok(side.top()),
+            Own::Chain(side) => side
+                .reveal(side.tensors.len() - 1)
+                .map(|r| r.1)
+                .map_err(why),
+        }
     }
-    fn descent(&self, level: u32, index: u64) -> Result<Vec<[u8; 32]>, String> {
-        self.0.descent(level, index).map_err(why)
+    fn descent(&self, tensor: usize, level: u32, index: u64) -> Result<Vec<[u8; 32]>, String> {
+        match self {
+            Own::Output(side) => side.descent(level, index),
+            Own::Chain(side) => side.tree(tensor).descent(level, index),
+        }
+        .map_err(why)
     }
-    fn cell(&self, index: u64) -> Result<Vec<u8>, String> {
-        self.0.cell(index).map_err(why)
+    fn cell(&self, tensor: usize, index: u64) -> Result<Vec<u8>, String> {
+        match self {
+            Own::Output(side) => side.cell(index),
+            Own::Chain(side) => side.tree(tensor).cell(index),
+        }
+        .map_err(why)
     }
-    fn bisection(&self, element: u64, lo: u64, hi: u64) -> Result<Vec<[u8; 32]>, String> {
-        self.0.bisection(element, lo, hi).map_err(why)
+    fn bisection(
+        &self,
+        tensor: usize,
+        element: u64,
+        lo: u64,
+        hi: u64,
+    ) -> Result<Vec<[u8; 32]>, String> {
+        match self {
+            Own::Output(side) => side.bisection(element, lo, hi),
+            Own::Chain(side) => side.bisection(tensor, element, lo, hi),
+        }
+        .map_err(why)
     }
-    fn step(&self, element: u64, position: u64) -> Result<(Vec<u8>, Vec<OpenedOperand>), String> {
-        let w = self.0.witness(element, position).map_err(why)?;
-        let state = w.state;
-        let operands = w
-            .operands
-            .iter()
-            .map(|o| OpenedOperand {
-                cell: o.cell.clone(),
-                siblings: o.proof.siblings.clone(),
-            })
-            .collect();
-        Ok((state, operands))
+    fn step(&self, tensor: usize, element: u64, position: u64) -> Result<GameStepArgs, String> {
+        match self {
+            Own::Output(side) => {
+                let w = side.witness(element, position).map_err(why)?;
+                let operands = w
+                    .operands
+                    .iter()
+                    .map(|o| OpenedOperand {
+                        cell: o.cell.clone(),
+                        siblings: o.proof.siblings.clone(),
+                    })
+                    .collect();
+                Ok(GameStepArgs {
+                    state: w.state,
+                    operands,
+                    chain: vec![],
+                })
+            }
+            Own::Chain(side) => {
+                let w = side.witness(tensor, element, position).map_err(why)?;
+                Ok(GameStepArgs {
+                    state: w.state,
+                    operands: opened(&w.openings),
+                    chain: w.previous.map(|(c, r)| vec![c, r]).unwrap_or_default(),
+                })
+            }
+        }
+    }
+    fn link(&self, j: usize) -> Result<[u8; 32], String> {
+        match self {
+            Own::Output(_) => Err("a single tensor has no chain".into()),
+            Own::Chain(side) => side.link(j).map_err(why),
+        }
+    }
+    fn links(&self, lo: u64, hi: u64) -> Result<Vec<[u8; 32]>, String> {
+        match self {
+            Own::Output(_) => Err("a single tensor has no chain".into()),
+            Own::Chain(side) => side.links(lo, hi).map_err(why),
+        }
+    }
+    fn reveal(&self, tensor: usize) -> Result<([u8; 32], [u8; 32]), String> {
+        match self {
+            Own::Output(_) => Err("a single tensor has no chain".into()),
+            Own::Chain(side) => side.reveal(tensor).map_err(why),
+        }
     }
 }
 
@@ -102,11 +175,16 @@ impl<C: Chain + 'static> Agent<C> {
                 bytes
             }
         };
-        let own = Own(Side {
-            job: &kernel_job,
-            input: &input,
-            output: &output,
-        });
+        let own = match &kernel_job {
+            KernelJob::MlpInfer(params) => {
+                Own::Chain(MlpSide::with_output(params, &input, &output))
+            }
+            job => Own::Output(Side {
+                job,
+                input: &input,
+                output: &output,
+            }),
+        };
         for pair in pairs {
             let key = pda::game(address, pair).0;
             let side = usize::from(usize::from(pair[1]) == me);
