@@ -59,13 +59,15 @@ pub struct SimConfig {
     /// Where report.md, report.json and the plots go.
     #[arg(long, default_value = "sim-output")]
     pub out: PathBuf,
-    /// Refereed disputes (docs/disputes.md): every job is a matmul job whose different roots
-    /// are decided by dispute games the workers play, not by escalation and votes.
+    /// Refereed disputes (docs/disputes.md): jobs (matmul and MLP inference, as without it)
+    /// whose different roots are decided by dispute games the workers play, not by escalation
+    /// and votes.
     #[arg(long)]
     pub refereed: bool,
     /// With `--refereed`: the network gets a 600 s challenge window, and every honest
     /// operator watches this share (basis points) of the results in their window, recomputing
-    /// them and challenging wrong ones (0: no window, no watchers).
+    /// them and challenging wrong ones (0: no window, no watchers). Watchers draw from the OS,
+    /// not from `--seed` (a colluder must not predict them), so such runs vary.
     #[arg(long, default_value_t = 0)]
     pub watch_bps: u16,
 }

@@ -67,7 +67,22 @@ pub struct ScenarioReport {
     /// seed, registered, staked and claiming in one transaction): attempts and landings.
     /// Its transactions are not counted in `transactions`.
     pub fresh_captures: crate::capture::CaptureTally,
+    /// Per kernel (its name): jobs, the disputes and games they had, and wrong roots accepted.
+    pub by_kernel: BTreeMap<String, KernelTally>,
     pub problems: Vec<String>,
+}
+
+/// One kernel's jobs in a scenario.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct KernelTally {
+    pub jobs: usize,
+    /// Jobs whose revealed roots differed (refereed: their replicas played games).
+    pub disputed: usize,
+    /// Dispute games opened, challengers' included.
+    pub games: usize,
+    /// Jobs whose accepted root a watcher challenged.
+    pub challenged: usize,
+    pub accepted_wrong: usize,
 }
 
 impl ScenarioReport {
@@ -112,6 +127,17 @@ pub(super) fn print_scenario(s: &ScenarioReport) {
         s.fresh_captures.not_ground,
         crate::capture::GRIND_LIMIT
     );
+    let kernels: Vec<String> = s
+        .by_kernel
+        .iter()
+        .map(|(k, t)| {
+            format!(
+                "{k} {} jobs, {} disputed, {} games, {} challenged, {} wrong",
+                t.jobs, t.disputed, t.games, t.challenged, t.accepted_wrong
+            )
+        })
+        .collect();
+    println!("  by kernel: {}", kernels.join("; "));
     for p in &s.problems {
         println!("  CHECK FAILED: {p}");
     }
@@ -260,6 +286,21 @@ pub(super) fn write_outputs(cfg: &SimConfig, report: &SimReport) -> anyhow::Resu
             "| {} | {} | {} | {} |",
             s.name, c.attempts, c.landed, c.not_ground
         );
+    }
+    let _ = writeln!(md, "\n## By kernel\n");
+    let _ = writeln!(
+        md,
+        "| scenario | kernel | jobs | disputed | games | challenged | accepted wrong |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|");
+    for s in &report.scenarios {
+        for (kernel, t) in &s.by_kernel {
+            let _ = writeln!(
+                md,
+                "| {} | {kernel} | {} | {} | {} | {} | {} |",
+                s.name, t.jobs, t.disputed, t.games, t.challenged, t.accepted_wrong
+            );
+        }
     }
     let _ = writeln!(md, "\n## Net earnings per staked token at the end\n");
     let _ = writeln!(md, "| scenario | strategy | net tokens per staked token |");

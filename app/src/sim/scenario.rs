@@ -10,7 +10,7 @@ use anyhow::{bail, Context};
 use solana_signer::Signer;
 use tessera_kernels::backend::Cpu;
 use tessera_kernels::kernels::{MatmulParams, MlpParams};
-use tessera_kernels::{Backend, Job as KernelJob};
+use tessera_kernels::{Backend, Job as KernelJob, KernelId};
 use tessera_sdk::chain::{decode, list};
 use tessera_sdk::in_process::InProcessChain;
 use tessera_sdk::instructions as ix;
@@ -62,11 +62,8 @@ fn sim_params(cfg: &SimConfig, sortition_weight: u64) -> Params {
             .unwrap_or(u64::MAX)
     };
     let (refereed_kernels, game_clock_secs, game_open_window_secs) = if cfg.refereed {
-        // mlp_infer games are on chain, but the simulation's watchers have not been measured
-        // against them yet (their first run accepted 5/40 unanimous wrong roots at 67 %): the
-        // simulation referees the kernels it was measured with.
-        use tessera_sdk::tessera::constants::{KERNEL_MLP_INFER, REFEREE_KERNELS};
-        (REFEREE_KERNELS & !(1 << KERNEL_MLP_INFER), 600, 600)
+        use tessera_sdk::tessera::constants::REFEREE_KERNELS;
+        (REFEREE_KERNELS, 600, 600)
     } else {
         (0, base.game_clock_secs, base.game_open_window_secs)
     };
@@ -142,9 +139,8 @@ pub(super) fn population(
     out
 }
 
-fn kernel_job(rng: &mut Rng, refereed: bool) -> KernelJob {
-    // A refereed run posts matmul jobs only: the referee opens matmul steps on chain.
-    if refereed || rng.below(2) == 0 {
+fn kernel_job(rng: &mut Rng) -> KernelJob {
+    if rng.below(2) == 0 {
         KernelJob::MatmulF32(MatmulParams {
             m: 8 + rng.below(9) as u32,
             n: 8 + rng.below(9) as u32,
@@ -323,7 +319,7 @@ pub(super) async fn scenario(
         let wave = cfg.wave.min(cfg.jobs - outcomes.len());
         for _ in 0..wave {
             nonce += 1;
-            let job = kernel_job(&mut rng, cfg.refereed);
+            let job = kernel_job(&mut rng);
             let input = job.random_input(rng.next_u64());
             let path = inputs.join(format!("{nonce}.bin"));
             let now = bank.chain.get_clock().unix_timestamp;
@@ -507,9 +503,17 @@ pub(super) async fn scenario(
         settled_after,
         restake: cfg.restake,
         fresh_captures: captures,
+        by_kernel: BTreeMap::new(),
         problems,
     };
     for (job, expected, bound) in &outcomes {
+        let kernel = KernelId::from_u8(job.kernel_id)
+            .map_or_else(|_| format!("kernel {}", job.kernel_id), |k| k.name().into());
+        let tally = report.by_kernel.entry(kernel).or_default();
+        tally.jobs += 1;
+        tally.disputed += usize::from(job.dispute.is_started());
+        tally.games += job.dispute.games_opened.count_ones() as usize;
+        tally.challenged += usize::from(job.dispute.challengers > 0);
         report.escalated += usize::from(job.escalated);
         report.audited += usize::from(job.audit == AuditState::Drawn);
         report.theory_at_post += bound / outcomes.len() as f64;
@@ -522,6 +526,7 @@ pub(super) async fn scenario(
                     report.accepted_true += 1;
                 } else {
                     report.accepted_wrong += 1;
+                    tally.accepted_wrong += 1;
                 }
             }
             JobStatus::Ended {
