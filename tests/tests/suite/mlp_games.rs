@@ -127,7 +127,7 @@ fn liar_in_tensor_loses(t: usize, element: u64) -> Game {
     );
     d.round(&[liar_root, merkle::root(&d.output)]);
     d.settle().unwrap();
-    d.open(1, [0, 1]).unwrap();
+    let open_cu = d.open(1, [0, 1]).unwrap().compute_units;
     let played = d.play([0, 1], [&liar_side, &honest_side]);
     assert_eq!(
         played.lost(),
@@ -146,11 +146,21 @@ fn liar_in_tensor_loses(t: usize, element: u64) -> Game {
         "every move fits a packet: {} bytes",
         played.largest_tx
     );
+    let settle_cu = d.settle().unwrap().compute_units;
     println!(
-        "mlp game, liar bent in tensor {t} at neuron {bent_element}: {} moves per side, {} transactions, largest {} bytes, move ≤ {} CU, step {} CU",
+        "mlp game, liar bent in tensor {t} at neuron {bent_element}: {} moves per side, {} transactions, largest {} bytes, open_game {open_cu} CU, move ≤ {} CU, step {} CU, settle {settle_cu} CU",
         played.moves[0], played.transactions, played.largest_tx, played.move_cu, played.step_cu
     );
-    d.settle().unwrap();
+    // Compute units are the `.so`'s under `TESSERA_PROGRAM_MODE=sbf` (scripts/test.sh's
+    // second pass): every game instruction within 50k.
+    for (what, cu) in [
+        ("open_game", open_cu),
+        ("a move", played.move_cu),
+        ("the step", played.step_cu),
+        ("settle", settle_cu),
+    ] {
+        assert!(cu <= 50_000, "{what}: {cu} CU");
+    }
     assert_eq!(d.read().result_root, Some(merkle::root(&d.output)));
     assert_eq!(d.env.node(&d.workers[0].key(), 0).stake, STAKE / 2);
     assert_eq!(d.env.node(&d.workers[1].key(), 0).earnings, NET);
