@@ -2,7 +2,7 @@
 # End-to-end on a real solana-test-validator: `tessera localnet` (validator + program + mint +
 # network + faucet), four `tessera-worker` processes over RPC (one liar), jobs submitted and
 # collected with the `tessera` CLI:
-#   1. a job the liar takes part in, on a refereed network (`localnet --refereed`): the liar
+#   1. a job the liar takes part in, on the refereed network `localnet` sets up: the liar
 #      and the honest worker play a dispute game between their processes, the liar loses and
 #      is slashed, the result downloads from the winning worker and its root verifies;
 #   2. a job whose worker is killed (-9) after committing and restarted: it reveals and is paid.
@@ -46,7 +46,7 @@ cleanup() {
 trap cleanup EXIT
 
 [ -f "$authority" ] || "$bin/tessera" keygen --out "$authority" >/dev/null
-"$bin/tessera" --url "$URL" --keypair "$authority" localnet "${attach[@]}" --refereed \
+"$bin/tessera" --url "$URL" --keypair "$authority" localnet "${attach[@]}" \
   --ledger "$E2E_DIR/ledger" --addresses "$E2E_DIR/addresses.json" --rpc-port "$RPC_PORT" \
   --faucet-port "$FAUCET_PORT" >"$E2E_DIR/localnet.log" 2>&1 &
 pids+=($!)

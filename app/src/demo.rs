@@ -324,8 +324,8 @@ async fn report(
 
     println!("\njobs");
     println!(
-        "{:<16} {:<11} {:<9} {:<10} {:<18} slots (operator: revealed root ok?)",
-        "job", "kernel", "escalated", "outcome", "accepted root",
+        "{:<16} {:<11} {:<5} {:<10} {:<18} slots (operator: revealed root ok?, game lost)",
+        "job", "kernel", "games", "outcome", "accepted root",
     );
     let mut report_jobs = Vec::new();
     for (p, job) in &jobs {
@@ -348,30 +348,37 @@ async fn report(
         let slots: Vec<String> = job
             .slots
             .iter()
-            .map(|s| {
+            .enumerate()
+            .map(|(i, s)| {
                 let verdict = match s.state {
                     SlotState::Revealed if s.root == p.expected_root => "true",
                     SlotState::Revealed => "WRONG",
                     _ => "no reveal",
                 };
-                format!("{}:{verdict}", name_of(&s.node))
+                let lost = if job.dispute.lost & (1 << i) != 0 {
+                    ",lost"
+                } else {
+                    ""
+                };
+                format!("{}:{verdict}{lost}", name_of(&s.node))
             })
             .collect();
+        let games = job.dispute.games_opened.count_ones();
         let root = job
             .result_root
             .map_or("-".to_string(), |r| format!("{}…", &hex(&r)[..16]));
         println!(
-            "{:<16} {:<11} {:<9} {:<10} {:<18} {}",
+            "{:<16} {:<11} {:<5} {:<10} {:<18} {}",
             p.name,
             p.kernel,
-            job.escalated,
+            games,
             reason,
             root,
             slots.join(" ")
         );
         report_jobs.push(serde_json::json!({
             "job": p.name, "address": p.address.to_string(), "kernel": p.kernel,
-            "escalated": job.escalated, "outcome": reason,
+            "escalated": job.escalated, "games": games, "outcome": reason,
             "accepted_root": job.result_root.map(|r| hex(&r)), "expected_root": hex(&p.expected_root),
             "slots": slots,
         }));

@@ -40,9 +40,9 @@ pub fn default_params() -> Params {
         max_audited_reward: 250_000,
         // 0.01 token: with the 2.5% fee, every self-dealt job costs its submitter real money.
         min_reward: 10_000,
-        // Disputes are still decided by escalation on localnet: the worker does not play
-        // dispute games yet (docs/disputes.md); governance turns them on per kernel.
-        refereed_kernels: 0,
+        // Every kernel with a referee step has its disagreements decided by dispute games
+        // (docs/disputes.md), not by escalation and votes; governance may turn a kernel off.
+        refereed_kernels: tessera_sdk::tessera::constants::REFEREE_KERNELS,
         game_clock_secs: 600,
         game_open_window_secs: 600,
         game_bond_lamports: 10_000_000,
@@ -221,12 +221,14 @@ pub async fn set_up(
         ..default_params()
     };
     if refereed {
-        // Disagreements on matmul jobs go to dispute games; a minute on each side's clock;
-        // accepted results stay open to challenges for 20 s.
-        params.refereed_kernels = tessera_sdk::tessera::constants::REFEREE_KERNELS;
+        // Disagreements go to dispute games (every kernel with a referee step); a minute on
+        // each side's clock; accepted results stay open to challenges for 20 s.
         params.game_clock_secs = 60;
         params.game_open_window_secs = 60;
         params.challenge_window_secs = 20;
+    } else {
+        // `--voting`: escalation and votes decide, as before the referee (for comparison).
+        params.refereed_kernels = 0;
     }
     let config = migrate(chain, authority, &mint.pubkey(), params).await?;
     print_addresses(&config);

@@ -106,10 +106,11 @@ enum Command {
         rpc_port: u16,
         #[arg(long, default_value_t = 8651)]
         faucet_port: u16,
-        /// Referee matmul jobs: different roots are decided by dispute games between the
-        /// workers (docs/disputes.md) instead of escalation.
+        /// Decide disagreements by escalation and a vote of the reveals instead of dispute
+        /// games (docs/disputes.md), as before the referee: for comparison only, a colluding
+        /// majority of a job's replicas wins its vote.
         #[arg(long)]
-        refereed: bool,
+        voting: bool,
     },
 }
 
@@ -225,7 +226,7 @@ fn main() -> std::process::ExitCode {
                 addresses,
                 rpc_port,
                 faucet_port,
-                refereed,
+                voting,
             } => {
                 let validator = if attach {
                     localnet::Validator::Attach { url: rpc_url }
@@ -238,7 +239,7 @@ fn main() -> std::process::ExitCode {
                 };
                 match conn.signer() {
                     Ok(authority) => {
-                        localnet::localnet(authority, validator, &addresses, faucet_port, refereed)
+                        localnet::localnet(authority, validator, &addresses, faucet_port, !voting)
                             .await
                             .map(|()| true)
                     }

@@ -12,6 +12,14 @@ async fn the_demo_runs_and_keeps_every_invariant() {
     assert_eq!(report["image"]["tiles"], 16);
     assert_eq!(report["invariants_hold"], true);
     assert_eq!(report["jobs"].as_array().unwrap().len(), 18);
+    // The referee decided: no job escalated to a vote, and the dishonest replicas' roots were
+    // played out in dispute games.
+    let jobs = report["jobs"].as_array().unwrap();
+    assert!(jobs.iter().all(|j| j["escalated"] == false), "{jobs:?}");
+    assert!(
+        jobs.iter().any(|j| j["games"].as_u64().unwrap() > 0),
+        "{jobs:?}"
+    );
     // The dishonest operators lost stake; the honest were paid.
     for op in report["operators"].as_array().unwrap() {
         match op["behaviour"].as_str().unwrap() {

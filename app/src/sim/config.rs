@@ -13,8 +13,8 @@ pub struct SimConfig {
     /// Operators (one node each) per scenario.
     #[arg(long, default_value_t = 24)]
     pub nodes: usize,
-    /// Colluding-group stake shares, one scenario each (comma-separated, each < 0.5; with
-    /// `--refereed`, each < 1).
+    /// Colluding-group stake shares, one scenario each (comma-separated, each < 1; with
+    /// `--voting`, each < 0.5).
     #[arg(long, value_delimiter = ',', default_values_t = [0.10, 0.20, 0.33])]
     pub shares: Vec<f64>,
     /// Adversarial stake share of the mixed-strategy scenario (0 skips it).
@@ -59,12 +59,12 @@ pub struct SimConfig {
     /// Where report.md, report.json and the plots go.
     #[arg(long, default_value = "sim-output")]
     pub out: PathBuf,
-    /// Refereed disputes (docs/disputes.md): jobs (matmul and MLP inference, as without it)
-    /// whose different roots are decided by dispute games the workers play, not by escalation
-    /// and votes.
-    #[arg(long)]
+    /// Refereed disputes (docs/disputes.md, the default): jobs' different roots are decided
+    /// by dispute games the workers play. `--voting` decides them by escalation and a vote of
+    /// the reveals instead, as before the referee (for comparison).
+    #[arg(long = "voting", action = clap::ArgAction::SetFalse)]
     pub refereed: bool,
-    /// With `--refereed`: the network gets a 600 s challenge window, and every honest
+    /// Refereed runs: the network gets a 600 s challenge window, and every honest
     /// operator watches this share (basis points) of the results in their window, recomputing
     /// them and challenging wrong ones (0: no window, no watchers). Watchers draw from the OS,
     /// not from `--seed` (a colluder must not predict them), so such runs vary.
@@ -160,7 +160,10 @@ impl SimConfig {
             }
         }
         if self.watch_bps > 10_000 || (self.watch_bps > 0 && !self.refereed) {
-            bail!("--watch-bps is a share in basis points (≤ 10000) and needs --refereed");
+            bail!(
+                "--watch-bps is a share in basis points (≤ 10000) and watchers need the referee \
+                 (not --voting)"
+            );
         }
         if self.mix.contains(&Behaviour::Honest) {
             bail!("--mix lists adversarial strategies; `honest` is not one");

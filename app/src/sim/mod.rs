@@ -40,7 +40,7 @@ pub struct SimReport {
     pub audit_bps: u16,
     pub audit_replicas: u8,
     pub program: &'static str,
-    /// Whether disagreements were refereed by dispute games (`--refereed`).
+    /// Whether disagreements were refereed by dispute games (the default; not with `--voting`).
     pub refereed: bool,
     /// Share of challengeable results every honest operator watched (`--watch-bps`).
     pub watch_bps: u16,

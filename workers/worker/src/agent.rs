@@ -70,6 +70,8 @@ pub struct Agent<C: Chain> {
     secs_per_unit: std::sync::Mutex<f64>,
     /// Jobs whose watch has been drawn (watched or not), so each is drawn once.
     watch_decided: std::sync::Mutex<std::collections::HashSet<Pubkey>>,
+    /// Disputed jobs whose output this node does not have (it cannot play), warned once each.
+    undefended: std::sync::Mutex<std::collections::HashSet<Pubkey>>,
 }
 
 /// What one pass did, for logs and tests.
@@ -110,6 +112,7 @@ impl<C: Chain + 'static> Agent<C> {
             metrics,
             secs_per_unit: std::sync::Mutex::new(secs),
             watch_decided: Default::default(),
+            undefended: Default::default(),
         }
     }
 
@@ -417,6 +420,9 @@ impl<C: Chain + 'static> Agent<C> {
                 }
             }
             self.finish(&mut record, &job, reason)?;
+            if let Ok(mut warned) = self.undefended.lock() {
+                warned.remove(&address);
+            }
             pass.finished.push(address);
             return Ok(());
         }

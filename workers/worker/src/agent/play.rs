@@ -155,7 +155,13 @@ impl<C: Chain + 'static> Agent<C> {
             return Ok(());
         }
         let Some(output) = self.results.get(root)? else {
-            tracing::warn!(job = %address, "disputed, but this node's output is not in its store: it cannot defend its root");
+            let first = self
+                .undefended
+                .lock()
+                .map_or(true, |mut warned| warned.insert(*address));
+            if first {
+                tracing::warn!(job = %address, "disputed, but this node's output is not in its store: it cannot defend its root");
+            }
             return Ok(());
         };
         let kernel_job = KernelJob::decode(job.kernel_id, &job.kernel_params)?;
