@@ -34,7 +34,8 @@ export RUST_LOG=${RUST_LOG:-info}
 start=$(date +%s)
 echo "e2e: working in $E2E_DIR against $URL" >&2
 
-cargo build -q --locked -p tessera-app --bin tessera -p tessera-worker --bin tessera-worker
+cargo build -q --locked -p tessera-app --bin tessera -p tessera-worker --bin tessera-worker \
+  --features tessera-worker/sim # one worker is a liar
 bin=${CARGO_TARGET_DIR:-target}/debug
 tessera() { "$bin/tessera" --url "$URL" "$@"; }
 pids=()
@@ -72,7 +73,7 @@ start_worker() { # name behaviour port
   "$bin/tessera-worker" --rpc-url "$URL" --keypair "$dir/id.json" --storage "$dir" \
     --listen "127.0.0.1:$port" --backend cpu \
     --set token_account="$(cat "$dir/token")" --set stake=50000000 --set region=3 \
-    --set public_url="http://127.0.0.1:$port" --set poll_secs=1 --set behaviour="$behaviour" \
+    --set public_url="http://127.0.0.1:$port" --set poll_interval=1s --set behaviour="$behaviour" \
     >>"$dir/worker.log" 2>&1 &
   echo $! >"$dir/pid"
   pids+=($!)

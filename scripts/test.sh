@@ -22,5 +22,10 @@ scripts/build-sbf.sh
 echo "== tests, native program" >&2
 TESSERA_PROGRAM_MODE=native cargo test --workspace "$@"
 
+# The workspace's tests build the worker with the app's `sim` feature (cargo unifies
+# features); its own unit tests once more without it: a production build refuses to cheat.
+echo "== worker alone, without the sim feature" >&2
+cargo test -p tessera-worker --lib "$@"
+
 echo "== integration suite, SBF program (target/deploy/tessera.so)" >&2
 TESSERA_PROGRAM_MODE=sbf cargo test -p tessera-tests "$@"

@@ -199,6 +199,16 @@ impl FromStr for BackendChoice {
     }
 }
 
+impl std::fmt::Display for BackendChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Auto => "auto",
+            Self::Cpu => "cpu",
+            Self::Cuda => "cuda",
+        })
+    }
+}
+
 /// Opens the backend `choice` asks for. With `Auto` and no usable GPU it returns the CPU and
 /// the reason (the "CPU fallback" line a worker logs); forcing `Cuda` without one is an error.
 pub fn select(

@@ -21,7 +21,9 @@ use tessera_sdk::tessera::state::{
 use tessera_sdk::verification::{commitment, holds_priority, random_salt};
 use tessera_sdk::{instructions as ix, pda};
 
-use crate::behaviour::{collusion_root, Behaviour};
+#[cfg(feature = "sim")]
+use crate::behaviour::collusion_root;
+use crate::behaviour::Behaviour;
 use crate::db::{Db, JobRecord, Phase};
 use crate::fetch;
 use crate::metrics::Metrics;
@@ -452,6 +454,7 @@ impl<C: Chain + 'static> Agent<C> {
             self.db.put(&record)?;
         }
         if record.phase == Phase::Claimed {
+            #[cfg(feature = "sim")]
             if self.settings.behaviour == Behaviour::Flaky {
                 return Ok(()); // claimed, and gone
             }
@@ -523,17 +526,30 @@ impl<C: Chain + 'static> Agent<C> {
     /// durably, before any commitment is sent.
     async fn compute(&self, record: &mut JobRecord, job: &Job) -> anyhow::Result<()> {
         let address = record.address();
-        let root = match self.settings.behaviour {
+        #[cfg(feature = "sim")]
+        let skipped = match self.settings.behaviour {
             Behaviour::Lazy | Behaviour::Copycat => {
                 tracing::warn!(job = %address, behaviour = ?self.settings.behaviour, "SIMULATION: committing a random root");
-                random_salt()?
+                Some(random_salt()?)
             }
             Behaviour::Colluder => {
                 tracing::warn!(job = %address, "SIMULATION: committing the colluding group's root");
-                collusion_root(&job.input.hash, job.kernel_id, &job.kernel_params)
+                Some(collusion_root(
+                    &job.input.hash,
+                    job.kernel_id,
+                    &job.kernel_params,
+                ))
             }
-            _ => match self.run_kernel(job).await {
+            _ => None,
+        };
+        #[cfg(not(feature = "sim"))]
+        let skipped: Option<[u8; 32]> = None;
+        let root = match skipped {
+            Some(root) => root,
+            None => match self.run_kernel(job).await {
+                #[cfg_attr(not(feature = "sim"), allow(unused_mut))]
                 Ok(mut output) => {
+                    #[cfg(feature = "sim")]
                     if self.settings.behaviour == Behaviour::Liar {
                         tracing::warn!(job = %address, "SIMULATION: corrupting the output");
                         if let Some(b) = output.first_mut() {
@@ -595,6 +611,8 @@ impl<C: Chain + 'static> Agent<C> {
         Ok(output)
     }
 
+    // `job` is read by the simulation's copycat only.
+    #[cfg_attr(not(feature = "sim"), allow(unused_variables))]
     async fn reveal(
         &self,
         record: &mut JobRecord,
@@ -605,6 +623,7 @@ impl<C: Chain + 'static> Agent<C> {
         let (Some(root), Some(salt)) = (record.root, record.salt) else {
             anyhow::bail!("committed record without root and salt");
         };
+        #[cfg(feature = "sim")]
         if self.settings.behaviour == Behaviour::Copycat && record.outcome.is_none() {
             if let Some(other) = job
                 .slots

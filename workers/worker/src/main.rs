@@ -1,7 +1,6 @@
 //! `tessera-worker`: run the agent, or print the node's status.
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -112,7 +111,7 @@ async fn print_status(config: Config) -> anyhow::Result<()> {
 
 async fn run(config: Config) -> anyhow::Result<()> {
     tracing::info!("effective configuration:\n{}", config.describe());
-    let behaviour = config.behaviour()?;
+    let behaviour = config.behaviour;
     if behaviour != Behaviour::Honest {
         tracing::warn!(
             ?behaviour,
@@ -120,7 +119,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         );
     }
     let operator = keypair(&config)?;
-    let (backend, fallback) = backend::select(config.backend_choice()?, config.cpu_threads)?;
+    let (backend, fallback) = backend::select(config.backend, config.cpu_threads)?;
     if let Some(why) = fallback {
         tracing::warn!("{why}");
     }
@@ -135,7 +134,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         operator,
         AgentSettings {
             node_index: config.node_index,
-            token_account: config.token_account(),
+            token_account: config.token_account,
             concurrency: config.concurrency,
             region: config.region,
             min_price_per_unit: config.min_price_per_unit,
@@ -179,7 +178,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         tracing::info!("shutting down after the current pass");
         let _ = stop_tx.send(true);
     });
-    let poll = Duration::from_secs(config.poll_secs);
+    let poll = config.poll_interval;
     let mut registered = false;
     while !*stop_rx.borrow() {
         if !registered {
