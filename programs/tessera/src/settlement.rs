@@ -244,3 +244,6 @@ pub fn settle_slot(
     node.invariant()?;
     Ok((out, verdict))
 }
+
+#[cfg(test)]
+mod tests;

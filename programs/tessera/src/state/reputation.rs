@@ -110,3 +110,79 @@ impl Reputation {
         2 * u64::from(self.score_bps)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_node_scores_half_and_evidence_moves_it_both_ways() {
+        let fresh = Reputation::default();
+        assert_eq!(fresh.score_bps, 5_000);
+        assert_eq!(
+            fresh.weight_factor_bps(),
+            10_000,
+            "a new node weighs its stake"
+        );
+        let mut good = fresh;
+        let mut last = good.score_bps;
+        for _ in 0..40 {
+            good.record(Verdict::Agreed, 10, 0).unwrap();
+            assert!(good.score_bps >= last, "agreement never lowers the score");
+            last = good.score_bps;
+        }
+        assert!(good.score_bps > 9_000, "{}", good.score_bps);
+        assert!(
+            good.weight_factor_bps() <= 20_000,
+            "at most twice its stake"
+        );
+        let mut bad = fresh;
+        for verdict in [Verdict::Disagreed, Verdict::NoShow] {
+            let before = bad.score_bps;
+            bad.record(verdict, 0, 5).unwrap();
+            assert!(bad.score_bps < before, "{verdict:?} lowers the score");
+        }
+        // A dispute without a majority is counted but is evidence neither way.
+        let before = good;
+        good.record(Verdict::Dispute, 0, 0).unwrap();
+        assert_eq!(good.score_bps, before.score_bps);
+        assert_eq!(good.disputes, 1);
+        assert_eq!(good.assigned, before.assigned + 1);
+        assert_eq!((good.agreed, good.earned_total), (40, 400));
+        assert_eq!((bad.disagreed, bad.no_shows, bad.slashed_total), (1, 1, 10));
+    }
+
+    #[test]
+    fn old_behaviour_fades_and_evidence_stays_bounded() {
+        // A node that cheated 50 times, then worked honestly 100 times, ends near a flawless
+        // node: evidence has a memory of about 16 jobs.
+        let mut r = Reputation::default();
+        for _ in 0..50 {
+            r.record(Verdict::Disagreed, 0, 0).unwrap();
+        }
+        assert!(r.score_bps < 1_000, "{}", r.score_bps);
+        for _ in 0..100 {
+            r.record(Verdict::Agreed, 0, 0).unwrap();
+        }
+        assert!(r.score_bps > 9_000, "{}", r.score_bps);
+        assert!(r.good_evidence <= 16 * EVIDENCE_UNIT && r.bad_evidence <= 16 * EVIDENCE_UNIT);
+        // score_bps is a Beta mean: within [0, 10000] for any evidence.
+        for (g, b) in [(0, 0), (u32::MAX, 0), (0, u32::MAX), (u32::MAX, u32::MAX)] {
+            assert!(score_bps(g, b) <= 10_000);
+        }
+    }
+
+    #[test]
+    fn counters_that_would_overflow_are_refused() {
+        let mut r = Reputation {
+            earned_total: u64::MAX,
+            ..Reputation::default()
+        };
+        assert!(r.record(Verdict::Agreed, 1, 0).is_err());
+        let mut r = Reputation {
+            assigned: u32::MAX,
+            ..Reputation::default()
+        };
+        assert!(r.record(Verdict::Agreed, 0, 0).is_err());
+    }
+}

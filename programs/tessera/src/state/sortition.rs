@@ -145,3 +145,138 @@ pub fn wins_priority(ticket: u64, weight: u64, slots: u8, sortition_weight: u64)
 pub fn commitment(result_root: &[u8; 32], node: &Pubkey, salt: &[u8; 32]) -> [u8; 32] {
     hashv(&[result_root, node.as_ref(), salt]).to_bytes()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `n` distinct nodes' tickets for one seed.
+    fn tickets(seed: &[u8; 32], n: usize) -> Vec<u64> {
+        (0..n)
+            .map(|_| ticket(seed, &Pubkey::new_unique()))
+            .collect()
+    }
+
+    #[test]
+    fn priority_is_won_in_proportion_to_weight_and_capped_at_certainty() {
+        let seed = job_seed(&Pubkey::new_unique(), &[3; 32]);
+        let draws = tickets(&seed, 20_000);
+        let rate = |weight: u64| {
+            draws
+                .iter()
+                .filter(|t| wins_priority(**t, weight, 1, 1_000_000))
+                .count() as f64
+                / draws.len() as f64
+        };
+        // One slot, oversubscribed 3×: a node with 1 % of the weight wins about 3 % of the
+        // time, one with 4 % about 12 %; the sampling error at 20,000 draws is about 0.2 %.
+        let (small, large) = (rate(10_000), rate(40_000));
+        assert!((small - 0.03).abs() < 0.006, "{small}");
+        assert!((large - 0.12).abs() < 0.012, "{large}");
+        // A third of the total weight or more (× 3 slots oversubscription) always wins; no
+        // weight never does.
+        assert!(draws
+            .iter()
+            .all(|t| wins_priority(*t, 333_334, 1, 1_000_000)));
+        assert!(draws.iter().all(|t| !wins_priority(*t, 0, 1, 1_000_000)));
+        // More slots, more winners: three slots win three times as often.
+        let three = draws
+            .iter()
+            .filter(|t| wins_priority(**t, 10_000, 3, 1_000_000))
+            .count() as f64
+            / draws.len() as f64;
+        assert!((three - 0.09).abs() < 0.01, "{three}");
+        // A zero network weight is read as 1, not a division by zero.
+        assert!(wins_priority(0, 1, 1, 0));
+    }
+
+    #[test]
+    fn tickets_and_seeds_are_bound_to_their_inputs() {
+        let job = Pubkey::new_unique();
+        let seed = job_seed(&job, &[1; 32]);
+        assert_ne!(
+            seed,
+            job_seed(&job, &[2; 32]),
+            "another slot hash, another seed"
+        );
+        assert_ne!(seed, job_seed(&Pubkey::new_unique(), &[1; 32]));
+        assert_ne!(escalation_seed(&seed, &[1; 32]), seed);
+        assert_ne!(
+            audit_seed(&seed, &[1; 32]),
+            escalation_seed(&seed, &[1; 32])
+        );
+        let node = Pubkey::new_unique();
+        assert_eq!(ticket(&seed, &node), ticket(&seed, &node));
+        assert_ne!(
+            ticket(&seed, &node),
+            ticket(&escalation_seed(&seed, &[1; 32]), &node)
+        );
+    }
+
+    #[test]
+    fn audits_are_drawn_at_their_rate() {
+        let drawn = (0u32..20_000)
+            .filter(|i| {
+                let mut hash = [0u8; 32];
+                hash[..4].copy_from_slice(&i.to_le_bytes());
+                audit_drawn(&[9; 32], &hash, 1_000)
+            })
+            .count();
+        assert!((1_800..2_200).contains(&drawn), "{drawn} of 20000 at 10 %");
+        assert!(!audit_drawn(&[9; 32], &[1; 32], 0));
+        assert!(audit_drawn(&[9; 32], &[1; 32], MAX_BPS));
+    }
+
+    #[test]
+    fn slot_hashes_are_searched_newest_first_and_checked() {
+        let hash = |slot: u64| [slot as u8; 32];
+        let slots = [105u64, 104, 102, 100];
+        let mut data = (slots.len() as u64).to_le_bytes().to_vec();
+        for slot in slots {
+            data.extend_from_slice(&slot.to_le_bytes());
+            data.extend_from_slice(&hash(slot));
+        }
+        let owner = Pubkey::default();
+        let mut lamports = 1u64;
+        let key = SLOT_HASHES_ID;
+        let account = AccountInfo::new(&key, false, false, &mut lamports, &mut data, &owner, false);
+        assert_eq!(latest_slot_hash(&account).unwrap(), hash(105));
+        // The oldest slot at or after the target, final before the current slot.
+        assert_eq!(
+            slot_hash_at_or_after(&account, 101, 106).unwrap(),
+            Some((102, hash(102)))
+        );
+        assert_eq!(
+            slot_hash_at_or_after(&account, 100, 106).unwrap(),
+            Some((100, hash(100)))
+        );
+        let not_ready = |target, current| {
+            slot_hash_at_or_after(&account, target, current)
+                .unwrap_err()
+                .to_string()
+                .contains("AuditNotReady")
+        };
+        assert!(not_ready(106, 107), "no slot at or after the target yet");
+        assert!(
+            not_ready(105, 105),
+            "the slot is not final before the current one"
+        );
+        // Any other account is refused.
+        let other = Pubkey::new_unique();
+        let mut lamports = 1u64;
+        let mut data2 = data.clone();
+        let wrong = AccountInfo::new(
+            &other,
+            false,
+            false,
+            &mut lamports,
+            &mut data2,
+            &owner,
+            false,
+        );
+        assert!(latest_slot_hash(&wrong)
+            .unwrap_err()
+            .to_string()
+            .contains("WrongSlotHashes"));
+    }
+}
