@@ -20,8 +20,8 @@ pub mod referee;
 pub mod settlement;
 pub mod softfloat;
 pub mod state;
-#[cfg(test)]
-mod test_fixtures;
+#[cfg(any(test, feature = "test-fixtures"))]
+pub mod test_fixtures;
 mod token_transfer;
 
 /// With the `heap-probe` feature the program gets a heap of `TESSERA_HEAP_PROBE_BYTES`

@@ -280,11 +280,12 @@ pub fn settled_outcome(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tessera_sdk::tessera::state::{InputRef, JobRates, Requirements, Slot};
+    use tessera::test_fixtures::{job, with_reveals};
 
     const REWARD: u64 = 20_000;
 
-    /// A job that ended for `reason`, with one slot held by `node` in `state` with `root`.
+    /// A job that ended for `reason`, with one slot held by `node` in `state` with `root`
+    /// (the program's in-memory fixture).
     fn ended_job(
         node: Pubkey,
         audit: AuditState,
@@ -292,71 +293,17 @@ mod tests {
         root: [u8; 32],
         reason: JobEndReason,
     ) -> Job {
-        Job {
-            version: 1,
-            bump: 255,
-            submitter: Pubkey::new_unique(),
-            nonce: 1,
-            kernel_id: 2,
-            input: InputRef {
-                hash: [7; 32],
-                uri: "file:///a.bin".into(),
-                size_bytes: 1,
-            },
-            kernel_params: Vec::new(),
-            work_units: 1,
-            replicas: 1,
-            reward_per_replica: REWARD,
-            escrow: 0,
-            deadline: 0,
-            requirements: Requirements {
-                gpu_required: false,
-                min_vram_mib: 0,
-                region_mask: u32::MAX,
-            },
-            posted_at: 0,
-            escalation_replicas: 2,
-            seed: [0; 32],
-            escalated: false,
-            round_started_at: 0,
-            commit_deadline: 0,
-            reveal_deadline: 0,
-            slots: vec![Slot {
-                node,
-                operator: Pubkey::new_unique(),
-                claimed_at: 0,
-                commitment: [0; 32],
-                root,
-                state,
-            }],
-            result_root: None,
-            status: JobStatus::Ended { at: 0, reason },
-            audit,
-            audit_bps: 1_000,
-            audit_replicas: if audit == AuditState::None { 0 } else { 2 },
-            audit_fee: 0,
-            audit_slot: 0,
-            round_start: 0,
-            round_slot: 0,
-            rates: JobRates {
-                protocol_fee_bps: 250,
-                slash_bps: 5_000,
-                no_show_bps: 1_000,
-                unavailable_comp_bps: 2_000,
-                expiry_bounty_bps: 1_000,
-                challenge_reward_bps: 5_000,
-            },
-            audit_forced: false,
-            refereed: false,
-            dispute: Default::default(),
-            reserved: [0; 1],
-        }
+        let mut j = with_reveals(job(1, 2), &[Some(root)]);
+        j.reward_per_replica = REWARD;
+        j.slots[0].node = node;
+        j.slots[0].state = state;
+        j.status = JobStatus::Ended { at: 0, reason };
+        j.audit = audit;
+        j.audit_bps = 1_000;
+        j.audit_replicas = if audit == AuditState::None { 0 } else { 2 };
+        j
     }
 
-    /// The worker's accounting is the program's: an unaudited spot-check job that ended
-    /// "input unavailable" pays no compensation (the worker used to log and count 20 % of
-    /// the reward, its own arithmetic); a full-redundancy one does; a spot-check worker that
-    /// committed and never revealed is charged the slash rate, not the no-show rate.
     #[test]
     fn the_worker_reports_what_the_program_pays() {
         let node = Pubkey::new_unique();
