@@ -2,9 +2,10 @@
 # End-to-end on a real solana-test-validator: `tessera localnet` (validator + program + mint +
 # network + faucet), four `tessera-worker` processes over RPC (one liar), jobs submitted and
 # collected with the `tessera` CLI:
-#   1. a job the liar takes part in, on the refereed network `localnet` sets up: the liar
-#      and the honest worker play a dispute game between their processes, the liar loses and
-#      is slashed, the result downloads from the winning worker and its root verifies;
+#   1. a matmul job and an MLP job the liar takes part in, on the refereed network `localnet`
+#      sets up: the liar and the honest worker play a dispute game in each between their
+#      processes (the MLP's through its tensor chain), the liar loses and is slashed, the
+#      results download from the winning worker and their roots verify;
 #   2. a job whose worker is killed (-9) after committing and restarted: it reveals and is paid.
 # Two ways to run it, both in CI (.ci/run):
 #   scripts/e2e.sh                                    # starts its own validator (tessera localnet)
@@ -144,7 +145,36 @@ wait_for 60 tessera --keypair "$E2E_DIR/liar/id.json" node show >/dev/null
 wait_for 60 tessera --keypair "$E2E_DIR/honest1/id.json" node show >/dev/null
 job1=$(submit 1 2)
 echo "e2e: job 1 $job1" >&2
+# And an MLP inference beside it (a spec file): its game bisects the tensor chain first.
+python3 -c "
+import struct, random
+random.seed(11)
+i8 = lambda n: bytes(random.randint(-8, 8) & 0xff for _ in range(n))
+i32 = lambda n: b''.join(struct.pack('<i', random.randint(-64, 64)) for _ in range(n))
+open('$E2E_DIR/input-mlp.bin', 'wb').write(i8(8 * 16) + i8(16 * 24) + i32(24) + i8(24 * 8) + i32(8))"
+cat >"$E2E_DIR/job-mlp.toml" <<EOF
+version = 1
+kernel = "mlp_infer"
+replicas = 2
+reward = "1"
+deadline = "1h"
+[mlp]
+batch = 8
+inputs = 16
+[[mlp.layer]]
+outputs = 24
+shift = 6
+[[mlp.layer]]
+outputs = 8
+shift = 0
+[input]
+path = "input-mlp.bin"
+EOF
+jobm=$(tessera --keypair "$E2E_DIR/submitter.json" job submit --yes "$E2E_DIR/job-mlp.toml" \
+  --nonce 10 | awk '/^job /{print $2}')
+echo "e2e: job mlp $jobm" >&2
 wait_for 60 claimed "$job1" 2 || { tessera job status "$job1"; exit 1; }
+wait_for 60 claimed "$jobm" 2 || { tessera job status "$jobm"; exit 1; }
 start_worker honest2 honest 18703
 start_worker honest3 honest 18704
 wait_for 240 ended "$job1" || { tessera job status "$job1"; exit 1; }
@@ -159,6 +189,13 @@ liar_node=$(node_of liar)
 tessera node show "$liar_node"
 shows "slashed [1-9]" tessera --base-units node show "$liar_node"
 echo "e2e: job 1 settled by a dispute game between worker processes and a challenge window, the liar slashed, the result verified" >&2
+wait_for 240 ended "$jobm" || { tessera job status "$jobm"; exit 1; }
+tessera job status "$jobm"
+shows "status Accepted" tessera job status "$jobm"
+shows "dispute since" tessera job status "$jobm"
+shows "over (closed)" tessera job status "$jobm"
+tessera --keypair "$E2E_DIR/submitter.json" job result "$jobm" --out "$E2E_DIR/logits.npy"
+echo "e2e: the MLP job settled by a game through its tensor chain, the result verified" >&2
 
 # 2. A worker killed with -9 after committing, then restarted.
 kill -9 "$(cat "$E2E_DIR/liar/pid")" || true
